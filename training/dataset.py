@@ -1,0 +1,199 @@
+"""Read and validate labelled CSVs before any expensive work.
+
+Every problem is collected (not just the first) and named by file, line and column, so a
+user fixes a CSV in one pass. Nothing is embedded until the data is known to be good.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.labels import HEADS, LABELS
+
+TEXT = "text"
+TARGET = "target"
+STORY = "story"
+MIN_PER_CLASS = 8
+KNOWN_SOURCES = {
+    "newsmtsc_train.csv": "NewsMTSC (Hamborg & Donnay, EACL 2021), MIT licence",
+}
+csv.field_size_limit(10_000_000)
+
+
+class DataError(ValueError):
+    """Invalid training data; ``problems`` lists every issue found, each fully located."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid training data:\n  " + "\n  ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    file: str
+    line: int
+    text: str
+    target: str | None
+    labels: dict[str, str]
+    story: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: str
+    sha256: str
+    rows: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    rows: list[Row]
+    files: list[SourceFile]
+
+    def heads(self) -> list[str]:
+        """The heads this data can train: those with at least one labelled row."""
+        return [h for h in HEADS if any(h in r.labels for r in self.rows)]
+
+    def for_head(self, head: str) -> list[Row]:
+        """Rows labelled for ``head``; framing is per text, so its duplicates collapse."""
+        rows = [r for r in self.rows if head in r.labels]
+        if head == "stance":
+            return rows
+        unique: dict[str, Row] = {}
+        for row in rows:
+            unique.setdefault(_normalise(row.text), row)
+        return list(unique.values())
+
+
+def load(paths: list[Path], for_training: bool = True) -> Dataset:
+    """Read every file, validate everything, and raise one DataError listing all problems.
+
+    Class sizes are only checked ``for_training``: a small test set is still a test set.
+    """
+    problems: list[str] = []
+    rows: list[Row] = []
+    files: list[SourceFile] = []
+    for path in paths:
+        file_rows, file_problems = _read_file(path)
+        problems += file_problems
+        rows += file_rows
+        if path.is_file():
+            files.append(SourceFile(str(path), _sha256(path), len(file_rows), _source(path)))
+    if not problems:
+        problems += _conflicts(rows)
+    if not problems:
+        dataset = Dataset(rows, files)
+        if not dataset.heads():
+            problems.append(
+                "no label column in any file: add at least one of "
+                + ", ".join(repr(h) for h in HEADS)
+            )
+        if for_training:
+            problems += _class_sizes(dataset)
+    if problems:
+        raise DataError(problems)
+    return Dataset(rows, files)
+
+
+def _read_file(path: Path) -> tuple[list[Row], list[str]]:
+    if not path.is_file():
+        return [], [f"{path}: file not found"]
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return [], [f"{path}: starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"]
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return [], [f"{path}, line {line}: not valid UTF-8 (byte {error.start})"]
+    reader = csv.DictReader(content.splitlines(keepends=True))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if TEXT not in columns:
+        found = ", ".join(repr(c) for c in columns) or "none"
+        return [], [f"{path}: missing required column 'text' (columns found: {found})"]
+    reader.fieldnames = columns
+    rows: list[Row] = []
+    empty: list[int] = []
+    unknown: dict[str, list[str]] = defaultdict(list)
+    for record in reader:
+        line = reader.line_num
+        text = (record.get(TEXT) or "").strip()
+        if not text:
+            empty.append(line)
+            continue
+        labels = {}
+        for head in HEADS:
+            value = (record.get(head) or "").strip()
+            if not value:
+                continue
+            if value not in LABELS[head]:
+                unknown[head].append(f"line {line} ({value!r})")
+            labels[head] = value
+        target = (record.get(TARGET) or "").strip() or None
+        rows.append(Row(str(path), line, text, target, labels, record.get(STORY) or None))
+    problems = []
+    if empty:
+        problems.append(f"{path}, column 'text': empty text on {_lines(empty)}")
+    for head, where in unknown.items():
+        allowed = ", ".join(LABELS[head])
+        problems.append(
+            f"{path}, column {head!r}: unknown label on {len(where)} row(s): "
+            f"{', '.join(where[:20])}{' …' if len(where) > 20 else ''} (allowed: {allowed})"
+        )
+    return rows, problems
+
+
+def _conflicts(rows: list[Row]) -> list[str]:
+    """The same text (and target, for stance) labelled two different ways."""
+    problems = []
+    for head in HEADS:
+        seen: dict[tuple[str, str | None], list[Row]] = defaultdict(list)
+        for row in rows:
+            if head in row.labels:
+                key_target = row.target.casefold() if head == "stance" and row.target else None
+                seen[(_normalise(row.text), key_target)].append(row)
+        for group in seen.values():
+            values = {r.labels[head] for r in group}
+            if len(values) > 1:
+                where = "; ".join(f"{r.file} line {r.line}: {r.labels[head]}" for r in group)
+                problems.append(f"conflicting {head!r} labels for the same text: {where}")
+    return problems
+
+
+def _class_sizes(dataset: Dataset) -> list[str]:
+    problems = []
+    for head in dataset.heads():
+        counts = Counter(r.labels[head] for r in dataset.for_head(head))
+        for label in LABELS[head]:
+            if counts[label] < MIN_PER_CLASS:
+                problems.append(
+                    f"column {head!r}: class {label!r} has {counts[label]} example(s); "
+                    f"at least {MIN_PER_CLASS} are needed to train and calibrate the head"
+                )
+    return problems
+
+
+def _lines(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:20])
+    return f"line{'s' if len(lines) > 1 else ''} {shown}{' …' if len(lines) > 20 else ''}"
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _source(path: Path) -> str:
+    if path.name in KNOWN_SOURCES:
+        return KNOWN_SOURCES[path.name]
+    if "training/data" in path.resolve().as_posix():
+        return "presslens corpus (written for this project per LABELS.md)"
+    return "user-supplied"
