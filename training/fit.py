@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model.target_features import DESCRIPTION as STANCE_CONDITIONING
+from model import target_features
 from sklearn.model_selection import GroupKFold, cross_val_predict
 
 from model.artifact import write_model
@@ -51,7 +51,9 @@ def cross_validated(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities and their class order, folds grouped by story."""
     estimator = make_head(C)
-    splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
+    if len(set(groups)) < folds:  # one or few stories: rows are the only units left to split
+        groups = np.arange(len(y))
+    splitter = GroupKFold(n_splits=folds)
     proba = cross_val_predict(estimator, X, y, groups=groups, cv=splitter, method="predict_proba")
     return proba, np.unique(y)
 
@@ -103,7 +105,7 @@ def build_card(
             normalize=encoder.pooling.normalize,
             max_seq_length=encoder.pooling.max_seq_length,
         ),
-        stance_conditioning=STANCE_CONDITIONING,
+        stance_conditioning=getattr(target_features, "DESCRIPTION", {}),
         libraries=library_versions(),
         training_files=[
             TrainingFile(path=f.path, sha256=f.sha256, rows=f.rows, source=f.source)
