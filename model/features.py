@@ -1,8 +1,8 @@
-"""Features for the heads, from one encoder pass per distinct sentence.
+"""Features for the heads: one encoder pass per distinct (marked) sentence.
 
 Framing sees the sentence vector. Stance sees the sentence vector together with the
-pooled states of the target's tokens and their neighbourhood (``target_features``), so
-the same sentence can be supportive of one target and critical of another.
+pooled states of the marked target mention (``target_features``), so the same sentence
+can be supportive of one target and critical of another.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.encoder import Encoder, TokenStates, pool
-from model.target_features import pooled_features, target_span
+from model.encoder import Encoder
+from model.labels import FRAMING
+from model.target_features import marked_text, pooled_features, target_span
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,19 +25,32 @@ class Unit:
     target: str | None = None
 
 
-def sentence_features(encoder: Encoder, states: TokenStates) -> np.ndarray:
-    return pool(states, encoder.pooling)
+def framing_features(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+    """Sentence vectors, each distinct text encoded once."""
+    unique = list(dict.fromkeys(texts))
+    vectors = dict(zip(unique, encoder.encode(unique), strict=True))
+    return np.stack([vectors[t] for t in texts]) if texts else np.zeros((0, encoder.dimension))
 
 
-def stance_features(states: TokenStates, text: str, target: str | None) -> np.ndarray:
-    span = target_span(text, target) if target else None
-    return pooled_features(states.hidden, states.offsets, span)
+def stance_features(encoder: Encoder, units: Sequence[Unit]) -> np.ndarray:
+    """Target-conditioned stance features, one row per unit.
 
-
-def unit_features(encoder: Encoder, units: Sequence[Unit]) -> tuple[np.ndarray, np.ndarray]:
-    """(framing features, stance features), one row per unit; each text encoded once."""
-    texts = list(dict.fromkeys(unit.text for unit in units))
+    A unit whose target is found is encoded with the mention marked, so the encoder's
+    states know which entity the stance is asked about; any other unit is encoded as is
+    and its sentence vector stands in for the target parts.
+    """
+    inputs: list[tuple[str, tuple[int, int] | None]] = []
+    for unit in units:
+        span = target_span(unit.text, unit.target) if unit.target else None
+        inputs.append(marked_text(unit.text, span))
+    texts = list(dict.fromkeys(text for text, _ in inputs))
     states = dict(zip(texts, encoder.token_states(texts), strict=True))
-    framing = np.stack([sentence_features(encoder, states[u.text]) for u in units])
-    stance = np.stack([stance_features(states[u.text], u.text, u.target) for u in units])
-    return framing, stance
+    rows = [pooled_features(states[t].hidden, states[t].offsets, region) for t, region in inputs]
+    return np.stack(rows)
+
+
+def head_features(encoder: Encoder, units: Sequence[Unit], head: str) -> np.ndarray:
+    """The feature matrix ``head`` is trained and applied on."""
+    if head == FRAMING:
+        return framing_features(encoder, [u.text for u in units])
+    return stance_features(encoder, units)

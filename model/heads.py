@@ -12,13 +12,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-DEFAULT_C = {"framing": 0.05, "stance": 0.05}
+
+def make_classifier(C: float = 0.05) -> Pipeline:
+    """Standardised features into class-balanced logistic regression."""
+    return make_pipeline(
+        StandardScaler(), LogisticRegression(C=C, class_weight="balanced", max_iter=1000, tol=1e-3)
+    )
 
 
 def make_head(C: float = 0.05, calibration_folds: int = 5) -> CalibratedClassifierCV:
-    """A fresh, unfitted head: standardised features, balanced logistic regression."""
-    base: Pipeline = make_pipeline(
-        StandardScaler(),
-        LogisticRegression(C=C, class_weight="balanced", max_iter=3000),
+    """A fresh, unfitted head: the classifier, refit on all data, with a temperature fitted
+    on its cross-validated logits (``ensemble=False``: one model, one temperature)."""
+    return CalibratedClassifierCV(
+        make_classifier(C), method="temperature", cv=calibration_folds, ensemble=False
     )
-    return CalibratedClassifierCV(base, method="temperature", cv=calibration_folds)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +14,33 @@ import numpy as np
 from model.artifact import ModelLoadError, load_heads, read_card
 from model.card import ModelCard
 from model.encoder import Encoder
-from model.features import Unit, unit_features
+from model.features import Unit, head_features
 from model.labels import FRAMING, STANCE
 from model.segment import split
 from model.target_features import target_span
 
+Featurizer = Callable[[Sequence[Unit], str], np.ndarray]
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
-BACKENDS = ("torch",)
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
+EXPORTED_BACKENDS = BACKENDS[1:]  # torch-free: they run files from <model_dir>/onnx/
 
 
-def default_backend() -> str:
-    """``PRESSLENS_BACKEND`` when set, else the reference torch backend."""
-    return os.environ.get("PRESSLENS_BACKEND") or "torch"
+def default_backend(model_dir: Path | str | None = None) -> str:
+    """``PRESSLENS_BACKEND`` when set; else the model's exported serving backend (the fastest
+    that passed parity, recorded in the card's ``exports``) when its file is in the model
+    dir; else the reference torch backend."""
+    chosen = os.environ.get("PRESSLENS_BACKEND")
+    if chosen:
+        return chosen
+    model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+    try:
+        exports = read_card(model_dir).exports
+    except ModelLoadError:
+        return "torch"
+    backend = exports.get("default")
+    file = exports.get("backends", {}).get(backend, {}).get("file")
+    exported = model_dir / exports.get("dir", "onnx") / str(file)
+    return str(backend) if backend in EXPORTED_BACKENDS and file and exported.is_file() else "torch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +68,8 @@ def make_encoder(card: ModelCard, model_dir: Path, backend: str) -> Encoder:
         from model.encoder import TorchEncoder
 
         encoder: Encoder = TorchEncoder(card.encoder.name)
+    elif backend in EXPORTED_BACKENDS:
+        encoder = _exported_encoder(card, model_dir, backend)
     else:
         raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if encoder.checksum != card.encoder.checksum:
@@ -63,30 +81,61 @@ def make_encoder(card: ModelCard, model_dir: Path, backend: str) -> Encoder:
     return encoder
 
 
+def _exported_encoder(card: ModelCard, model_dir: Path, backend: str) -> Encoder:
+    """A torch-free encoder from the model's exports, which must come from the card's encoder."""
+    from model.onnx_encoder import ExportError, load_exported
+
+    source = card.exports.get("source_checksum")
+    if source is None:
+        raise ModelLoadError(
+            f"{model_dir} has no exported encoder for backend {backend!r}; run "
+            f"`presslens export --model {model_dir}` or use PRESSLENS_BACKEND=torch"
+        )
+    if source != card.encoder.checksum:
+        raise ModelLoadError(
+            f"encoder mismatch: the exports in {model_dir} were made from weights "
+            f"{source[:12]}…, but the model was trained with {card.encoder.checksum[:12]}…; "
+            f"re-run `presslens export --model {model_dir}`"
+        )
+    try:
+        return load_exported(model_dir / card.exports.get("dir", "onnx"), backend)
+    except (ExportError, ImportError) as error:
+        raise ModelLoadError(f"backend {backend!r}: {error}") from error
+
+
 class Presslens:
     """A loaded model: encoder plus one calibrated head per label."""
 
-    def __init__(self, encoder: Encoder, heads: dict[str, Any], card: ModelCard) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        heads: dict[str, Any],
+        card: ModelCard,
+        featurize: Featurizer | None = None,
+    ) -> None:
         self.encoder = encoder
         self.heads = heads
         self.card = card
+        # Training passes its feature cache here, so scoring held-out sets never re-embeds.
+        self._featurize = featurize or partial(head_features, encoder)
 
     @classmethod
-    def load(cls, model_dir: Path | str | None = None, backend: str = "torch") -> Presslens:
+    def load(cls, model_dir: Path | str | None = None, backend: str | None = None) -> Presslens:
+        """Load a model dir; ``backend`` None means ``default_backend(model_dir)``."""
         model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
         card = read_card(model_dir)
         heads = load_heads(model_dir, card)
-        return cls(make_encoder(card, model_dir, backend), heads, card)
+        encoder = make_encoder(card, model_dir, backend or default_backend(model_dir))
+        return cls(encoder, heads, card)
 
     def predict_units(self, units: Sequence[Unit]) -> list[dict[str, Prediction]]:
         """Labels for each unit, taken as one sentence (not split)."""
         if not units:
             return []
-        framing_x, stance_x = unit_features(self.encoder, units)
-        features = {FRAMING: framing_x, STANCE: stance_x}
         results: list[dict[str, Prediction]] = [{} for _ in units]
         for head, estimator in self.heads.items():
-            probabilities = estimator.predict_proba(features[head])
+            features = self._featurize(units, head)
+            probabilities = estimator.predict_proba(features)
             for result, unit, row in zip(results, units, probabilities, strict=True):
                 target = unit.target if head == STANCE else None
                 result[head] = _prediction(estimator.classes_, row, target)

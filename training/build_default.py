@@ -28,8 +28,8 @@ def command(out: Path = OUT) -> list[str]:
             "--out", str(out)]
 
 
-def main() -> int:
-    app(command(), standalone_mode=False)
+def main(out: Path = OUT) -> int:
+    app(command(out), standalone_mode=False)
     return 0
 
 

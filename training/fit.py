@@ -13,21 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model import target_features
 from sklearn.model_selection import GroupKFold, cross_val_predict
 
+from model import target_features
 from model.artifact import write_model
 from model.card import EncoderInfo, ModelCard, TrainingFile, library_versions, utc_now
 from model.encoder import DEFAULT_ENCODER, Encoder
 from model.features import Unit
-from model.heads import make_head
+from model.heads import make_classifier, make_head
 from model.labels import FRAMING, LABELS
 from model.predict import Presslens
 from training.cache import DEFAULT_CACHE_DIR, FeatureCache
 from training.dataset import Dataset, Row, load
 from training.metrics import head_metrics
 
-C_GRID = (0.01, 0.03, 0.1, 0.3)
+C_GRID = (0.003, 0.01, 0.03, 0.1)
 CV_FOLDS = 5
 Progress = Callable[[str, int, int], None]
 
@@ -42,32 +42,35 @@ def head_matrix(
 ) -> np.ndarray:
     units = [Unit(r.text, r.target if head != FRAMING else None) for r in rows]
     report = (lambda done, total: progress(f"embedding {head}", done, total)) if progress else None
-    framing, stance = cache.features(units, report)
-    return framing if head == FRAMING else stance
+    return cache.features(units, head, report)
 
 
-def cross_validated(
-    X: np.ndarray, y: np.ndarray, groups: np.ndarray, C: float, folds: int = CV_FOLDS
-) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold probabilities and their class order, folds grouped by story."""
-    estimator = make_head(C)
-    if len(set(groups)) < folds:  # one or few stories: rows are the only units left to split
-        groups = np.arange(len(y))
-    splitter = GroupKFold(n_splits=folds)
-    proba = cross_val_predict(estimator, X, y, groups=groups, cv=splitter, method="predict_proba")
-    return proba, np.unique(y)
+def _splitter(groups: np.ndarray, folds: int = CV_FOLDS) -> tuple[GroupKFold, np.ndarray]:
+    """Folds grouped by story; with fewer stories than folds, rows are the only units left."""
+    if len(set(groups)) < folds:
+        groups = np.arange(len(groups))
+    return GroupKFold(n_splits=folds), groups
 
 
-def choose_c(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, dict[str, Any]]:
-    """The C with the best story-grouped cross-validated macro-F1, and that CV's metrics."""
-    best: tuple[float, float, dict[str, Any]] | None = None
+def cross_validated(estimator: Any, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Out-of-fold probabilities (classes in sorted order), folds grouped by story."""
+    splitter, groups = _splitter(groups)
+    return cross_val_predict(estimator, X, y, groups=groups, cv=splitter, method="predict_proba")
+
+
+def choose_c(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, dict[str, float]]:
+    """The C with the best story-grouped cross-validated macro-F1.
+
+    Temperature scaling never changes the arg-max, so C is chosen on the bare classifier;
+    calibration is fitted once, for the chosen C only.
+    """
+    classes = list(np.unique(y))
+    scores = {}
     for C in C_GRID:
-        proba, classes = cross_validated(X, y, groups, C)
-        metrics = head_metrics(list(y), proba, list(classes))
-        if best is None or metrics["macro_f1"] > best[1]:
-            best = (C, metrics["macro_f1"], metrics)
-    assert best is not None
-    return best[0], best[2]
+        proba = cross_validated(make_classifier(C), X, y, groups)
+        scores[str(C)] = head_metrics(list(y), proba, classes)["macro_f1"]
+    best = max(C_GRID, key=lambda C: scores[str(C)])
+    return best, scores
 
 
 def fit_heads(
@@ -82,9 +85,12 @@ def fit_heads(
         rows = dataset.for_head(head)
         X = head_matrix(cache, rows, head, progress)
         y = np.array([r.labels[head] for r in rows])
-        C, cv = choose_c(X, y, _groups(rows))
+        groups = _groups(rows)
+        C, grid = choose_c(X, y, groups)
+        proba = cross_validated(make_head(C), X, y, groups)
+        cv = head_metrics(list(y), proba, list(np.unique(y)))
         heads[head] = make_head(C).fit(X, y)
-        metrics[head] = {"C": C, "cv_by_story": cv}
+        metrics[head] = {"C": C, "macro_f1_by_C": grid, "cv_by_story": cv}
     return heads, metrics
 
 
@@ -137,7 +143,7 @@ def train(
     heads, metrics = fit_heads(dataset, encoder, cache_dir, progress)
     card = build_card(dataset, encoder, metrics, model_id)
     if evaluate is not None:
-        extra = evaluate(Presslens(encoder, heads, card))
+        extra = evaluate(Presslens(encoder, heads, card, FeatureCache(encoder, cache_dir).features))
         card = card.model_copy(update={"metrics": metrics | extra})
     write_model(out, heads, card)
     return card

@@ -18,7 +18,9 @@ def snapshot(directory: Path) -> dict[str, str]:
     return {p.name: file_sha256(p) for p in sorted(directory.iterdir()) if p.is_file()}
 
 
-def test_artifact_lists_every_file_with_its_checksum(small_model_dir: Path, small_csv: Path) -> None:
+def test_artifact_lists_every_file_with_its_checksum(
+    small_model_dir: Path, small_csv: Path
+) -> None:
     card = read_card(small_model_dir)
     assert set(card.files) == {"framing.skops", "stance.skops"}
     for name, digest in card.files.items():
@@ -79,7 +81,9 @@ def test_loading_refuses_a_tampered_head(small_model_dir: Path, tmp_path: Path) 
         load_heads(model_dir, read_card(model_dir))
 
 
-def test_loading_refuses_another_scikit_learn_release(small_model_dir: Path, tmp_path: Path) -> None:
+def test_loading_refuses_another_scikit_learn_release(
+    small_model_dir: Path, tmp_path: Path
+) -> None:
     model_dir = tmp_path / "model"
     shutil.copytree(small_model_dir, model_dir)
     card = json.loads((model_dir / "card.json").read_text())
