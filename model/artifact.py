@@ -9,16 +9,45 @@ unpickling arbitrary objects.
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import skops.io as sio
 
 from model.card import ModelCard, incompatible_libraries, render_markdown
 from model.encoder import file_sha256
+
+
+class _HideTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"{name} is hidden while skops.io is imported")
+
+
+def _import_skops() -> ModuleType:
+    """``skops.io``, without importing torch.
+
+    At import, skops lists scikit-learn's estimators by importing every sklearn package; one
+    (``sklearn.externals.array_api_compat.torch``) imports torch whenever it is installed,
+    which would cost a serving process seconds and hundreds of MB. With torch hidden that
+    package fails to import, and the listing skips it (it holds no estimator).
+    """
+    if "torch" in sys.modules:
+        return importlib.import_module("skops.io")
+    hide = _HideTorch()
+    sys.meta_path.insert(0, hide)
+    try:
+        return importlib.import_module("skops.io")
+    finally:
+        sys.meta_path.remove(hide)
+
+
+sio = _import_skops()
 
 CARD_FILE = "card.json"
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
@@ -89,6 +118,7 @@ def write_model(
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a model is read by other users too
     try:
         files: dict[str, str] = {}
         for head, estimator in heads.items():

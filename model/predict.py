@@ -128,12 +128,16 @@ class Presslens:
         encoder = make_encoder(card, model_dir, backend or default_backend(model_dir))
         return cls(encoder, heads, card)
 
-    def predict_units(self, units: Sequence[Unit]) -> list[dict[str, Prediction]]:
-        """Labels for each unit, taken as one sentence (not split)."""
+    def predict_units(
+        self, units: Sequence[Unit], heads: Sequence[str] | None = None
+    ) -> list[dict[str, Prediction]]:
+        """Labels for each unit, taken as one sentence (not split); ``heads`` limits the work."""
         if not units:
             return []
         results: list[dict[str, Prediction]] = [{} for _ in units]
         for head, estimator in self.heads.items():
+            if heads is not None and head not in heads:
+                continue
             features = self._featurize(units, head)
             probabilities = estimator.predict_proba(features)
             for result, unit, row in zip(results, units, probabilities, strict=True):

@@ -18,7 +18,8 @@ def head_predictions(model: Presslens, rows: list[Row], head: str) -> np.ndarray
     """Probabilities in LABELS order, one row per labelled row (each row is one unit)."""
     units = [Unit(r.text, r.target if head == STANCE else None) for r in rows]
     classes = LABELS[head]
-    return np.array([[p[head].scores[c] for c in classes] for p in model.predict_units(units)])
+    predictions = model.predict_units(units, heads=[head])
+    return np.array([[p[head].scores[c] for c in classes] for p in predictions])
 
 
 def evaluate_files(model: Presslens, paths: list[Path]) -> dict[str, Any]:

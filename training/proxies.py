@@ -63,7 +63,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def stance_proxy(model: Presslens, path: Path) -> dict[str, Any]:
     rows = _rows(path)
     units = [Unit(r["text"], r["target"]) for r in rows]
-    predictions = model.predict_units(units)
+    predictions = model.predict_units(units, heads=[STANCE])
     classes = list(LABELS[STANCE])
     proba = np.array([[p[STANCE].scores[c] for c in classes] for p in predictions])
     return head_metrics([r["stance"] for r in rows], proba, classes)
@@ -71,7 +71,7 @@ def stance_proxy(model: Presslens, path: Path) -> dict[str, Any]:
 
 def score_proxy(model: Presslens, path: Path, gold: str, head: str, label: str) -> ScoreProxy:
     rows = _rows(path)
-    predictions = model.predict_units([Unit(r["text"]) for r in rows])
+    predictions = model.predict_units([Unit(r["text"]) for r in rows], heads=[head])
     return ScoreProxy(
         [r["text"] for r in rows],
         np.array([int(r[gold]) for r in rows]),
