@@ -1,17 +1,27 @@
 # The README's two commands: `make run` (set up and serve) and `make test` (lint + tests).
+PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+TORCH_VERSION ?= 2.13.0
+# Where the CPU build of torch comes from when no local wheel provides it. PyPI's torch for
+# Linux is the CUDA build (gigabytes of nvidia-* wheels): never let pip pick that one.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run test model
+.PHONY: setup run test model docker docker-check
 
 setup: $(VENV)/.installed
 
-# torch==2.13.0 first: it is the CPU build; an unpinned torch would pull a CUDA build.
+# CPU torch first, pinned with its +cpu tag, so nothing that depends on torch can pull in the
+# CUDA build: from pip's configured sources (a local wheel, a mirror) when they have it, else
+# from the PyTorch CPU index. Then the package with its training and test extras.
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
+	  "presslens needs Python >= 3.11; run with PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q "torch==$(TORCH_VERSION)+cpu" 2>/dev/null \
+	  || $(PY) -m pip install -q "torch==$(TORCH_VERSION)+cpu" --index-url $(TORCH_INDEX)
 	$(PY) -m pip install -q -e ".[train,dev]"
 	touch $@
 
@@ -25,3 +35,10 @@ test: setup
 # Rebuild the shipped model from the corpus (and NewsMTSC's train set when present).
 model: setup
 	$(PY) -m training.build_default
+
+# The serving image (CPU only, no torch), and its proof: build, serve, classify, stop.
+docker:
+	docker build -t presslens .
+
+docker-check:
+	bash bench/docker_check.sh
