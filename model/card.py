@@ -104,6 +104,11 @@ def render_markdown(card: ModelCard) -> str:
         f"(sha256 of weights `{card.encoder.checksum[:16]}…`, {card.encoder.dimension} dims, "
         f"{card.encoder.pooling} pooling).",
         "",
+        "The latest evaluation report of the shipped model (per-class figures with bootstrap",
+        "intervals, confusion matrices, reliability diagrams, errors, a TF-IDF baseline and the",
+        "dataset proxies) is `reports/default/report.html` in the repository, rebuilt with",
+        "`presslens evaluate --data training/data/test.csv --report reports/default`.",
+        "",
         "## Labels",
         "",
         *[f"- **{head}**: " + ", ".join(f"`{x}`" for x in xs) for head, xs in card.labels.items()],
