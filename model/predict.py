@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +38,11 @@ def default_backend(model_dir: Path | str | None = None) -> str:
         exports = read_card(model_dir).exports
     except ModelLoadError:
         return "torch"
+    backends = exports.get("backends", {})
     backend = exports.get("default")
-    file = exports.get("backends", {}).get(backend, {}).get("file")
+    if backend == "openvino" and importlib.util.find_spec("openvino") is None:
+        backend = "onnx"  # ONNX Runtime runs the same fp32 file
+    file = backends.get(backend, {}).get("file")
     exported = model_dir / exports.get("dir", "onnx") / str(file)
     return str(backend) if backend in EXPORTED_BACKENDS and file and exported.is_file() else "torch"
 

@@ -7,11 +7,15 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from model.compare import Comparison, PairComparison, StanceSummary
+    from model.predict import SentenceResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -31,7 +35,7 @@ def _load(model_dir: Path | None, backend: str | None):
     from model.predict import Presslens, default_backend
 
     try:
-        return Presslens.load(model_dir, backend or default_backend())
+        return Presslens.load(model_dir, backend or default_backend(model_dir))
     except (ModelLoadError, FileNotFoundError) as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
@@ -96,14 +100,40 @@ def evaluate(
     model_dir: ModelOption = None,
     backend: BackendOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write report.html, metrics.json and plots here."),
+    ] = None,
+    baseline_train: Annotated[
+        Path | None,
+        typer.Option("--baseline-train", help="CSV the report's TF-IDF baseline is trained on "
+                     "(default: training/data/train.csv)."),
+    ] = None,
+    datasets: Annotated[
+        Path | None,
+        typer.Option("--datasets", help="Proxy datasets folder for the report "
+                     "(default: PRESSLENS_DATASETS or ../shared/datasets)."),
+    ] = None,
+    cache: Annotated[
+        bool, typer.Option(help="Reuse training's feature cache (PRESSLENS_CACHE_DIR) for the "
+                           "report's embeddings; --no-cache embeds everything afresh."),
+    ] = True,
 ) -> None:
-    """Per-head macro-F1, per-class precision/recall/F1 and the confusion matrix."""
+    """Per-head macro-F1, per-class precision/recall/F1 and the confusion matrix; with
+    --report, an HTML report with intervals, plots, errors, a baseline and the proxies."""
     from training.dataset import DataError
     from training.evaluate import evaluate_files
 
+    if baseline_train and not report:
+        err.print("[red]error:[/red] --baseline-train only applies with --report DIR")
+        raise typer.Exit(2)
     model = _load(model_dir, backend)
     try:
-        results = evaluate_files(model, data)
+        if report:
+            results = _write_report(model, data, report, baseline_train, datasets, model_dir,
+                                    cache)
+        else:
+            results = evaluate_files(model, data)
     except DataError as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
@@ -126,6 +156,26 @@ def evaluate(
         for label, row in zip(m["labels"], m["confusion"], strict=True):
             confusion.add_row(label, *map(str, row))
         console.print(confusion)
+
+
+def _write_report(
+    model, data: list[Path], out: Path, baseline_train: Path | None, datasets: Path | None,
+    model_dir: Path | None, cache: bool,
+) -> dict:
+    """Build the report (training extras: matplotlib, jinja2) and return per-head metrics."""
+    from training.cache import DEFAULT_CACHE_DIR
+    from training.proxies import DATASETS_DIR
+    from training.report import DEFAULT_BASELINE_TRAIN, build_report
+
+    baseline_train = baseline_train or DEFAULT_BASELINE_TRAIN
+    if not baseline_train.is_file():
+        err.print(f"[red]error:[/red] --baseline-train {baseline_train}: file not found")
+        raise typer.Exit(2)
+    result = build_report(model, data, out, baseline_train, datasets or DATASETS_DIR,
+                          model_dir=model_dir, cache_dir=DEFAULT_CACHE_DIR if cache else None)
+    err.print(f"wrote {out / 'report.html'} and {out / 'metrics.json'} "
+              f"in {result['elapsed_s']} s", soft_wrap=True)
+    return {head: section["model"] for head, section in result["heads"].items()}
 
 
 @app.command()
@@ -211,6 +261,172 @@ def predict(
                 row |= {f"p_{head}_{label}": p.scores[label] for label in LABELS[head]}
             writer.writerow(row)
     console.print(f"wrote {len(rows)} rows to {out}")
+
+
+@app.command()
+def compare(
+    file_a: Annotated[Path, typer.Argument(help="Version A (e.g. the original), a text file.")],
+    file_b: Annotated[Path, typer.Argument(help="Version B (e.g. the rewrite), a text file.")],
+    target: Annotated[
+        list[str] | None, typer.Option("--target", help="Stance target; repeatable.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Similarity that pairs two sentences (default 0.6)."),
+    ] = None,
+    gap_threshold: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Looser one for leftovers in the same place (0.3)."),
+    ] = None,
+    model_dir: ModelOption = None,
+    backend: BackendOption = None,
+) -> None:
+    """What B changed in how A's story is told: aligned sentences, framing and stance moves."""
+    from model.compare import DEFAULT_GAP_THRESHOLD, DEFAULT_THRESHOLD
+    from model.compare import compare as compare_versions
+
+    text_a, text_b = _read_text(file_a), _read_text(file_b)
+    model = _load(model_dir, backend)
+    result = compare_versions(
+        model, text_a, text_b, target or [],
+        DEFAULT_THRESHOLD if threshold is None else threshold,
+        DEFAULT_GAP_THRESHOLD if gap_threshold is None else gap_threshold,
+    )
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    _print_comparison(result, file_a.name, file_b.name)
+
+
+def _print_comparison(result: Comparison, name_a: str, name_b: str) -> None:
+    shares = Table(title="Framing shares of content sentences")
+    for column in ("framing", f"A: {name_a}", f"B: {name_b}", "B − A"):
+        shares.add_column(column)
+    for label, shift in result.framing_shift.items():
+        shares.add_row(label, f"{result.a.framing_shares[label]:.2f}",
+                       f"{result.b.framing_shares[label]:.2f}", f"{shift:+.2f}")
+    console.print(shares)
+    stance = Table(title="Stance per target (share of the sentences carrying it)")
+    for column in ("target", "A", "B"):
+        stance.add_column(column)
+    for in_a, in_b in zip(result.a.stance, result.b.stance, strict=True):
+        stance.add_row(in_a.target or "(no target named)", _stance_shares(in_a),
+                       _stance_shares(in_b))
+    console.print(stance)
+    console.print(_side_by_side(result))
+    changes = Table(title="Changes, strongest first")
+    for column in ("strength", "A", "B", "what changed"):
+        changes.add_column(column, overflow="fold")
+    for pair in result.changes:
+        changes.add_row(f"{pair.strength:.2f}", result.a.sentences[pair.a].text,
+                        result.b.sentences[pair.b].text, _what_changed(pair))
+    console.print(changes if result.changes else "[green]No framing or stance changed.[/green]")
+    for side, name in ((result.a, name_a), (result.b, name_b)):
+        if side.boilerplate:
+            console.print(f"[dim]Boilerplate only in {name} ({len(side.boilerplate)}):[/dim]")
+            for index in side.boilerplate:
+                console.print(f"[dim]  {side.sentences[index].text}[/dim]", highlight=False)
+
+
+def _stance_shares(summary: StanceSummary) -> str:
+    if not summary.sentences:
+        return "—"
+    shares = " · ".join(f"{label} {share:.2f}" for label, share in summary.shares.items())
+    return f"{shares} (n={summary.sentences})"
+
+
+def _side_by_side(result: Comparison) -> Table:
+    table = Table(title="Side by side (≠ marks a changed framing or stance)", show_lines=True)
+    for column in ("A", "framing A", "", "framing B", "B", "sim"):
+        table.add_column(column, overflow="fold")
+    pairs = {p.a: p for p in result.pairs}
+    for a, b in result.rows():
+        if b is None:
+            sentence = result.a.sentences[a]
+            table.add_row(f"[red]{sentence.text}[/red]", _framing(sentence), "", "",
+                          "[red]— removed[/red]", "")
+        elif a is None:
+            sentence = result.b.sentences[b]
+            table.add_row("[green]— added[/green]", "", "", _framing(sentence),
+                          f"[green]{sentence.text}[/green]", "")
+        else:
+            pair = pairs[a]
+            mark = "[bold yellow]≠[/bold yellow]" if pair.changed else "="
+            similarity = f"{pair.similarity:.2f}" + ("*" if pair.by_position else "")
+            table.add_row(result.a.sentences[a].text, _framing(result.a.sentences[a]), mark,
+                          _framing(result.b.sentences[b]), result.b.sentences[b].text, similarity)
+    table.caption = "* paired by position: same place in both versions, wording moved"
+    return table
+
+
+def _framing(sentence: SentenceResult) -> str:
+    framing = sentence.framing
+    return f"{framing.label} ({framing.confidence:.2f})" if framing else ""
+
+
+def _what_changed(pair: PairComparison) -> str:
+    moves = [f"framing: {pair.framing_a} → {pair.framing_b}"] if pair.framing_changed else []
+    moves += [f"stance ({s.target or 'overall'}): {s.a} → {s.b}" for s in pair.stance if s.changed]
+    return "; ".join(moves)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface [PRESSLENS_HOST, 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port [PRESSLENS_PORT, 8000].")] = None,
+    model_dir: ModelOption = None,
+    backend: BackendOption = None,
+) -> None:
+    """Serve the HTTP API and the web page; settings come from PRESSLENS_* variables."""
+    import logging
+
+    import uvicorn
+    from pydantic import ValidationError
+
+    from model.artifact import ModelLoadError, read_card
+    from model.predict import DEFAULT_MODEL_DIR
+    from service.app import create_app
+    from service.settings import Settings
+
+    overrides = {"host": host, "port": port, "model_dir": model_dir, "backend": backend}
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+        read_card(settings.model_dir or DEFAULT_MODEL_DIR)  # fail fast, before uvicorn starts
+    except (ValidationError, ModelLoadError) as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s: %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level,
+                timeout_graceful_shutdown=settings.graceful_shutdown)
+
+@app.command()
+def export(
+    model_dir: Annotated[Path, typer.Option("--model", help="Model directory to re-write.")],
+    backend: Annotated[
+        list[str] | None,
+        typer.Option("--backend", help="Export for this backend (onnx, onnx-int8, openvino); "
+                     "repeatable. Default: the serving default only."),
+    ] = None,
+    default: Annotated[
+        str | None, typer.Option(help="Serving default recorded in the card.")
+    ] = None,
+) -> None:
+    """Export the model's encoder for torch-free serving (ONNX fp32/int8), checked for parity
+    against sentence-transformers, and re-write the model dir atomically with it."""
+    from model.artifact import ModelLoadError
+    from training.export import SERVING_BACKEND, export_model_dir
+
+    backends = backend or [SERVING_BACKEND]
+    try:
+        exports = export_model_dir(model_dir, backends, default or SERVING_BACKEND)
+    except (ModelLoadError, ValueError) as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    console.print(f"exported {', '.join(exports['backends'])} into {model_dir}/{exports['dir']} "
+                  f"(serving default: {exports['default']})")
+    console.print_json(json.dumps({b: v.get("parity") for b, v in exports["backends"].items()}))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,179 @@
+"""Every encoder backend on the same sentences, each in a fresh process, ratios against torch.
+
+Usage:
+    python bench/encoders.py [--model DIR] [--backend B ...] [--sentences N] [--rounds R]
+                             [--unbucketed] [--json FILE]
+
+For each backend (default: torch and every torch-free backend whose files the model has) a
+new Python process is started; it measures
+
+- cold start: from the process's start to its first answer (imports, ``Presslens.load``
+  with its checksum verification of every file, and one sentence's vector), timed by this
+  parent;
+- sentences/s at batch 64: the sentences, in a fixed shuffled order, passed to
+  ``encoder.encode`` 64 at a time (as one article or one API batch would be); best of
+  ``--rounds`` passes, as the least disturbed by other load on the machine; also per
+  second of the process's CPU time (all its threads), which other load disturbs less;
+- sentences/s at batch 1 and the single-sentence latency p50: one sentence per call;
+- peak RSS of the process (``ru_maxrss``), and whether torch was imported.
+
+The sentences are the seed articles' sentences (``seeds/*.txt``), repeated to ``N``.
+``--unbucketed`` adds rows for the torch-free backends with length bucketing off (one padded
+run per batch, as the torch backend does), to show what bucketing contributes.
+Threads follow ``PRESSLENS_THREADS`` or the CPUs this process may use (torch: its default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+CHILD_FLAG = "--child"
+
+
+def sentences(count: int) -> list[str]:
+    from model.segment import split
+
+    texts = [s.text for path in SEEDS for s in split(path.read_text(encoding="utf-8"))
+             if not s.boilerplate]
+    repeated = (texts * (count // len(texts) + 1))[:count]
+    random.Random(0).shuffle(repeated)
+    return repeated
+
+
+def child(spec: dict[str, Any]) -> dict[str, Any]:
+    """Runs in the fresh process: load, answer once (cold start ends), then measure."""
+    import resource
+
+    from model.predict import Presslens
+
+    texts = sentences(spec["sentences"])
+    encoder = Presslens.load(spec["model"], spec["backend"]).encoder
+    encoder.encode(texts[:1])
+    print("ready", flush=True)  # the parent stops the cold-start clock here
+    if spec.get("unbucketed"):
+        encoder.run_overhead = float("inf")  # type: ignore[attr-defined]
+    encoder.batch_size = 64
+    encoder.encode(texts[:64])  # warm-up at the measured shape
+    best_64 = best_cpu = 0.0
+    for _ in range(spec["rounds"]):
+        start, cpu = time.perf_counter(), time.process_time()
+        for first in range(0, len(texts), 64):
+            encoder.encode(texts[first : first + 64])
+        best_64 = max(best_64, len(texts) / (time.perf_counter() - start))
+        best_cpu = max(best_cpu, len(texts) / (time.process_time() - cpu))
+    singles = texts[: spec["singles"]]
+    latencies = []
+    for text in singles:
+        start = time.perf_counter()
+        encoder.encode([text])
+        latencies.append(time.perf_counter() - start)
+    return {
+        "batch64_per_s": best_64,
+        "batch64_per_cpu_s": best_cpu,
+        "batch1_per_s": len(singles) / sum(latencies),
+        "p50_ms": statistics.median(latencies) * 1000,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "torch_imported": "torch" in sys.modules,
+        "threads": getattr(encoder, "threads", None),
+    }
+
+
+def run_backend(spec: dict[str, Any]) -> dict[str, Any]:
+    """Start a fresh process for one backend; time it to its first answer."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, __file__, CHILD_FLAG, json.dumps(spec)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    cold = time.perf_counter() - start
+    rest, _ = process.communicate()
+    if first.strip() != "ready" or process.returncode:
+        raise RuntimeError(f"backend {spec['backend']} failed (exit {process.returncode})")
+    return {"cold_start_s": cold} | json.loads(rest.strip().splitlines()[-1])
+
+
+def available_backends(model: Path | None) -> list[str]:
+    from model.artifact import read_card
+    from model.predict import DEFAULT_MODEL_DIR
+
+    model_dir = model or DEFAULT_MODEL_DIR
+    exports = read_card(model_dir).exports
+    found = ["torch"]
+    for backend, info in exports.get("backends", {}).items():
+        if (model_dir / exports.get("dir", "onnx") / info["file"]).is_file():
+            found.append(backend)
+    return found
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    base = results.get("torch")
+    head = ("backend", "b1 sent/s", "b64 sent/s", "b64 sent/CPU-s", "p50 ms", "cold s",
+            "peak RSS MB", "b64 ×torch", "b64 CPU ×torch", "b1 ×torch", "cold ×torch",
+            "RSS ×torch", "torch imported")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, r in results.items():
+        ratios = (
+            [f"{r[k] / base[k]:.2f}" for k in ("batch64_per_s", "batch64_per_cpu_s",
+                                                  "batch1_per_s", "cold_start_s", "peak_rss_mb")]
+            if base else ["–"] * 5
+        )
+        lines.append(
+            f"| {name} | {r['batch1_per_s']:.0f} | {r['batch64_per_s']:.0f} | "
+            f"{r['batch64_per_cpu_s']:.0f} | "
+            f"{r['p50_ms']:.1f} | {r['cold_start_s']:.2f} | {r['peak_rss_mb']:.0f} | "
+            + " | ".join(ratios) + f" | {'yes' if r['torch_imported'] else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=None, help="model dir (default: shipped)")
+    parser.add_argument("--backend", action="append", help="repeatable; default: all available")
+    parser.add_argument("--sentences", type=int, default=256)
+    parser.add_argument("--singles", type=int, default=64, help="sentences timed one by one")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--unbucketed", action="store_true")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    backends = args.backend or available_backends(args.model)
+    runs = [(b, False) for b in backends]
+    if args.unbucketed:
+        runs += [(b, True) for b in backends if b != "torch"]
+    results: dict[str, dict[str, Any]] = {}
+    for backend, unbucketed in runs:
+        name = backend + (" (unbucketed)" if unbucketed else "")
+        spec = {"model": str(args.model) if args.model else None, "backend": backend,
+                "sentences": args.sentences, "singles": args.singles, "rounds": args.rounds,
+                "unbucketed": unbucketed}
+        results[name] = run_backend(spec)
+        print(f"{name}: done", file=sys.stderr, flush=True)
+    print(f"{args.sentences} seed sentences, batch 64 best of {args.rounds}; "
+          f"{args.singles} single-sentence calls; cpus={len(os.sched_getaffinity(0))}")
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == CHILD_FLAG:
+        print(json.dumps(child(json.loads(sys.argv[2]))))
+    else:
+        main()

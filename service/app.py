@@ -1,0 +1,82 @@
+"""The FastAPI application: ``create_app(settings)`` wires routers, errors, metrics, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from importlib import metadata
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from model.predict import Presslens, default_backend
+from service.batching import Batcher
+from service.errors import install_error_handlers
+from service.holder import ModelHolder
+from service.metrics import Metrics, MetricsMiddleware
+from service.openapi import build_openapi
+from service.routes import ROUTERS
+from service.routes.page import STATIC_DIR
+from service.settings import Settings
+
+logger = logging.getLogger("presslens.service")
+Loader = Callable[[Settings], Presslens]
+STOP_TIMEOUT_S = 5.0  # the batch in progress; uvicorn has already drained requests
+WARM_UP = "The service starts. Its first sentence warms the encoder."
+
+DESCRIPTION = """Sentence-level framing and stance of news articles.
+
+POST an article to `/v1/classify` (JSON, or the raw text as `text/plain`) and get every
+sentence back with its offsets, framing and stance, and a summary. Errors are JSON
+objects `{"error", "detail"}` naming the field or limit at fault."""
+
+
+def load_model(settings: Settings) -> Presslens:
+    """The model named by the settings, on the configured (or default) encoder runtime."""
+    backend = settings.backend or default_backend(settings.model_dir)
+    return Presslens.load(settings.model_dir, backend)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("presslens")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(settings: Settings | None = None, loader: Loader = load_model) -> FastAPI:
+    """The app; the model is loaded by ``loader`` once, when the app starts (lifespan)."""
+    settings = settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        model = await asyncio.to_thread(loader, settings)
+        batcher = Batcher(settings.max_queue, settings.max_batch_documents,
+                          settings.max_batch_sentences, metrics.observe_batch)
+        batcher.start()
+        app.state.holder = ModelHolder(model, partial(loader, settings))
+        app.state.batcher = batcher
+        metrics.set_model(model.card.model_id, model.card.version)
+        metrics.queue_depth.set_function(lambda: batcher.depth)
+        try:
+            await batcher.classify(model, [(WARM_UP, ())])
+            logger.info("serving model %s %s", model.card.model_id, model.card.version)
+            yield
+        finally:
+            await asyncio.to_thread(batcher.stop, STOP_TIMEOUT_S)
+
+    app = FastAPI(title="presslens", version=_version(), description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.openapi = partial(build_openapi, app, settings)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,138 @@
+"""POST /v1/classify and /v1/classify/batch: articles in, labelled sentences out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from model.predict import Presslens, SentenceResult
+from service.batching import Batcher, QueueFullError, ShuttingDownError
+from service.body import JSON, body_kind, check_chars, decode_utf8, parse_json, read_limited
+from service.deps import BatcherDep, HolderDep, SettingsDep
+from service.errors import ApiError
+from service.openapi import request_body
+from service.results import model_ref, sentence, summarize
+from service.schemas import (
+    MAX_TARGETS,
+    BatchRequest,
+    BatchResponse,
+    ClassifyRequest,
+    ClassifyResponse,
+    DocumentResult,
+    Target,
+    error_responses,
+)
+from service.security import require_api_key
+from service.settings import Settings
+
+router = APIRouter(prefix="/v1", tags=["classify"], dependencies=[Depends(require_api_key)])
+
+TargetQuery = Annotated[
+    list[Target] | None,
+    Query(max_length=MAX_TARGETS,
+          description="Stance targets, repeatable; added to a JSON body's `targets`."),
+]
+
+
+async def _classify(
+    batcher: Batcher, model: Presslens, documents: Sequence[tuple[str, Sequence[str]]],
+    settings: Settings,
+) -> list[list[SentenceResult]]:
+    try:
+        return await batcher.classify(model, documents)
+    except QueueFullError as error:
+        raise ApiError(503, "overloaded", str(error),
+                       {"Retry-After": str(settings.retry_after)}) from error
+    except ShuttingDownError as error:
+        raise ApiError(503, "shutting_down", str(error),
+                       {"Retry-After": str(settings.retry_after)}) from error
+
+
+def _plain_text(text: str) -> ClassifyRequest:
+    try:
+        return ClassifyRequest.model_validate({"text": text})
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body",)} for e in error.errors(include_url=False)]
+        ) from error
+
+
+async def classify_request(
+    request: Request, settings: SettingsDep, target: TargetQuery = None
+) -> ClassifyRequest:
+    """The body as JSON or plain text; ``?target=`` adds targets (a text/plain body's only way)."""
+    kind = body_kind(request)
+    raw = decode_utf8(await read_limited(request, settings.max_body_bytes))
+    body = parse_json(raw, ClassifyRequest) if kind == JSON else _plain_text(raw)
+    check_chars(body.text, "text", settings.max_chars)
+    if target:
+        body = body.model_copy(update={"targets": list(dict.fromkeys([*body.targets, *target]))})
+    return body
+
+
+async def batch_request(request: Request, settings: SettingsDep) -> BatchRequest:
+    body_kind(request, allowed=(JSON,))
+    text = decode_utf8(await read_limited(request, settings.max_batch_body_bytes))
+    body = parse_json(text, BatchRequest)
+    if len(body.documents) > settings.max_documents:
+        raise ApiError(413, "payload_too_large",
+                       f"documents has {len(body.documents)} items; the limit is "
+                       f"{settings.max_documents} (PRESSLENS_MAX_DOCUMENTS)")
+    for i, document in enumerate(body.documents):
+        check_chars(document.text, f"documents.{i}.text", settings.max_chars)
+    return body
+
+
+CLASSIFY_ERRORS: dict[int | str, dict[str, Any]] = error_responses(
+    400, 401, 413, 415, 422, 503
+)
+
+
+@router.post(
+    "/classify",
+    response_model=ClassifyResponse,
+    responses=CLASSIFY_ERRORS,
+    openapi_extra=request_body(ClassifyRequest, text=True),
+    summary="Label every sentence of one article",
+)
+async def classify(
+    body: Annotated[ClassifyRequest, Depends(classify_request)],
+    settings: SettingsDep, holder: HolderDep, batcher: BatcherDep,
+) -> ClassifyResponse:
+    """JSON `{"text", "targets"}`, or the article as a `text/plain` body (targets in
+    `?target=`). `text[start:end]` of the request equals each sentence's `text`."""
+    model = holder.model
+    [results] = await _classify(batcher, model, [(body.text, body.targets)], settings)
+    return ClassifyResponse(
+        model=model_ref(model.card),
+        sentences=[sentence(r) for r in results],
+        summary=summarize(results, model.card.labels),
+    )
+
+
+@router.post(
+    "/classify/batch",
+    response_model=BatchResponse,
+    responses=CLASSIFY_ERRORS,
+    openapi_extra=request_body(BatchRequest),
+    summary="Label several articles, answered in order",
+)
+async def classify_batch(
+    body: Annotated[BatchRequest, Depends(batch_request)],
+    settings: SettingsDep, holder: HolderDep, batcher: BatcherDep,
+) -> BatchResponse:
+    model = holder.model
+    documents = [(d.text, d.targets) for d in body.documents]
+    results = await _classify(batcher, model, documents, settings)
+    return BatchResponse(
+        model=model_ref(model.card),
+        documents=[
+            DocumentResult(id=d.id, sentences=[sentence(r) for r in result],
+                           summary=summarize(result, model.card.labels))
+            for d, result in zip(body.documents, results, strict=True)
+        ],
+    )

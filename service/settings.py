@@ -1,0 +1,74 @@
+"""The service's configuration: every knob is an environment variable prefixed ``PRESSLENS_``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read once at start-up; the README's "Service" table documents each field."""
+
+    model_config = SettingsConfigDict(env_prefix="PRESSLENS_", protected_namespaces=())
+
+    model_dir: Path | None = Field(
+        None, description="Model directory to serve; unset: the embedded default model."
+    )
+    backend: str | None = Field(
+        None, description="Encoder runtime passed to Presslens.load; unset: default_backend()."
+    )
+    host: str = Field("127.0.0.1", description="Interface `presslens serve` binds.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port `presslens serve` binds.")
+    max_chars: int = Field(50_000, ge=1, description="Most characters in one article's text.")
+    max_documents: int = Field(
+        16, ge=1, description="Most documents in one /v1/classify/batch request."
+    )
+    max_queue: int = Field(
+        64, ge=1, description="Most documents waiting for the model; past it: 503 + Retry-After."
+    )
+    max_batch_documents: int = Field(
+        32, ge=1, description="Most documents encoded together in one model call (1: no batching)."
+    )
+    max_batch_sentences: int = Field(
+        512, ge=1, description="Sentence budget of one model call (estimated before splitting)."
+    )
+    retry_after: int = Field(1, ge=1, description="Seconds sent in Retry-After with a 503.")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated keys accepted in X-API-Key on /v1/classify*; empty: open.",
+    )
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for /v1/admin/reload; unset: the route answers 404."
+    )
+    graceful_shutdown: int = Field(
+        8, ge=0, description="Seconds requests in flight get to finish after SIGTERM."
+    )
+    log_level: str = Field("info", description="uvicorn and service log level.")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Raw body limit checked before parsing: the most bytes MAX_CHARS characters can take.
+
+        ``\\ud83d\\ude00`` (12 bytes in JSON) is one character, so the bound is 12 bytes per
+        character, plus room for targets and JSON punctuation.
+        """
+        return 12 * self.max_chars + 65_536
+
+    @property
+    def max_batch_body_bytes(self) -> int:
+        return self.max_documents * self.max_body_bytes

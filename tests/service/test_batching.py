@@ -1,0 +1,149 @@
+"""The batcher on its own, with fake models: batching, bounds, cancellation, isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from model.predict import SentenceResult
+from service.batching import Batcher, QueueFullError, ShuttingDownError, estimate_sentences
+
+
+class Fake:
+    """Echoes each text as one sentence; can block, and fails on texts containing 'poison'."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    def classify_many(
+        self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
+    ) -> list[list[SentenceResult]]:
+        self.batches.append(list(texts))
+        self.entered.set()
+        assert self.release.wait(10)
+        if any("poison" in t for t in texts):
+            raise ValueError("poisoned")
+        return [[SentenceResult(0, 0, len(t), t, False)] for t in texts]
+
+
+@pytest.fixture
+def fake() -> Fake:
+    return Fake()
+
+
+def _started(**limits: int) -> Batcher:
+    batcher = Batcher(**({"max_queue": 8, "max_batch_documents": 8, "max_batch_sentences": 100}
+                         | limits))
+    batcher.start()
+    return batcher
+
+
+def _block(fake: Fake, batcher: Batcher) -> list:
+    """Occupy the worker with one job, so later submissions wait in the queue."""
+    fake.release.clear()
+    futures = batcher.submit(fake, [("blocker", ())])
+    assert fake.entered.wait(5)
+    return futures
+
+
+def test_waiting_documents_share_a_batch(fake: Fake):
+    batcher = _started()
+    blocker = _block(fake, batcher)
+    futures = batcher.submit(fake, [("a", ()), ("b", ())]) + batcher.submit(fake, [("c", ())])
+    fake.release.set()
+    assert [f.result(5)[0].text for f in futures] == ["a", "b", "c"]
+    assert blocker[0].result(5)[0].text == "blocker"
+    assert fake.batches == [["blocker"], ["a", "b", "c"]]
+    batcher.stop()
+
+
+def test_batches_respect_the_document_and_sentence_budgets(fake: Fake):
+    batcher = _started(max_batch_documents=2, max_batch_sentences=5)
+    _block(fake, batcher)
+    texts = ["a", "b", "c", "d. e. f. g.", "h"]  # the fourth alone is estimated at 5 sentences
+    futures = batcher.submit(fake, [(t, ()) for t in texts])
+    fake.release.set()
+    for future in futures:
+        future.result(5)
+    assert fake.batches[1:] == [["a", "b"], ["c"], ["d. e. f. g."], ["h"]]
+    batcher.stop()
+
+
+def test_a_batch_never_mixes_models(fake: Fake):
+    other = Fake()
+    batcher = _started()
+    _block(fake, batcher)
+    futures = [*batcher.submit(fake, [("a", ())]), *batcher.submit(other, [("b", ())]),
+               *batcher.submit(fake, [("c", ())])]
+    fake.release.set()
+    for future in futures:
+        future.result(5)
+    assert fake.batches[1:] == [["a"], ["c"]] and other.batches == [["b"]]
+    batcher.stop()
+
+
+def test_queue_is_bounded_and_admission_is_all_or_nothing(fake: Fake):
+    batcher = _started(max_queue=3)
+    _block(fake, batcher)
+    batcher.submit(fake, [("a", ()), ("b", ())])
+    with pytest.raises(QueueFullError, match="limit is 3"):
+        batcher.submit(fake, [("c", ()), ("d", ())])
+    assert batcher.depth == 2
+    batcher.submit(fake, [("c", ())])
+    fake.release.set()
+    batcher.stop()
+
+
+def test_one_bad_document_fails_alone(fake: Fake):
+    batcher = _started()
+    _block(fake, batcher)
+    good, bad, also_good = batcher.submit(fake, [("a", ()), ("poison", ()), ("b", ())])
+    fake.release.set()
+    assert good.result(5)[0].text == "a" and also_good.result(5)[0].text == "b"
+    with pytest.raises(ValueError, match="poisoned"):
+        bad.result(5)
+    batcher.stop()
+
+
+def test_cancelled_requests_cost_no_model_time(fake: Fake):
+    batcher = _started()
+    _block(fake, batcher)
+
+    async def abandon() -> None:
+        task = asyncio.ensure_future(batcher.classify(fake, [("gone", ())]))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(abandon())
+    kept = batcher.submit(fake, [("kept", ())])
+    fake.release.set()
+    kept[0].result(5)
+    assert ["gone"] not in fake.batches and fake.batches[-1] == ["kept"]
+    batcher.stop()
+
+
+def test_stop_fails_what_is_queued(fake: Fake):
+    batcher = _started()
+    _block(fake, batcher)
+    [queued] = batcher.submit(fake, [("late", ())])
+    batcher.close()
+    fake.release.set()
+    batcher.stop()
+    with pytest.raises(ShuttingDownError):
+        queued.result(5)
+    with pytest.raises(ShuttingDownError):
+        batcher.submit(fake, [("after", ())])
+
+
+def test_estimate_never_undercounts_pysbd_sentences(seed_texts: dict[str, str]):
+    from model.segment import split
+
+    for text in seed_texts.values():
+        assert estimate_sentences(text) >= len(split(text))
