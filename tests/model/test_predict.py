@@ -6,7 +6,6 @@ from model.features import Unit
 from model.labels import LABELS
 from model.predict import Presslens, mentioned_targets
 
-
 # The shipped model's level on the seeds (28 of 37). The model issue asks for 0.85; the
 # gap is calls to action by officials ("Kellogg urged…"), read as official_claim. This
 # floor catches regressions; raising it is the open work, not lowering it.
