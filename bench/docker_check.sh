@@ -33,6 +33,8 @@ IMG=smoke/app:ci
 NAME=presslens-check-$$
 HPORT=18001
 CPORT=9000
+# Room for the long request of the SIGTERM check (48 copies of seed 001 at most).
+MAX_CHARS=200000
 BASE=http://127.0.0.1:$HPORT
 SEED=seeds/001_f81694604ca57c9e.txt
 LABELS=tests/fixtures/seed_framing.json
@@ -86,7 +88,7 @@ step "image $IMG: $((size / 1000000)) MB ($size bytes, uncompressed)"
 $DOCKER history --format '{{.Size}}\t{{.CreatedBy}}' $IMG | cut -c1-110 | head -12
 
 step "run the image with PORT=$CPORT"
-$DOCKER run -d --name "$NAME" -e PORT=$CPORT -p 127.0.0.1:$HPORT:$CPORT $IMG >/dev/null
+$DOCKER run -d --name "$NAME" -e PORT=$CPORT -e PRESSLENS_MAX_CHARS=$MAX_CHARS -p 127.0.0.1:$HPORT:$CPORT $IMG >/dev/null
 for _ in $(seq 120); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -fsS "$BASE/healthz" >/dev/null || { $DOCKER logs "$NAME" | tail -30; fail "no /healthz on PORT=$CPORT"; }
 
@@ -181,7 +183,7 @@ timed_post() {  # seconds one classify request of $1 takes
 article 5 >"$WORK/probe.json"
 probe=$(timed_post "$WORK/probe.json")
 # Aim at ~2.5 s of work: long enough to stop mid-request, well inside the 8 s shutdown grace.
-copies=$(python3 -c "print(max(5, min(24, round(5 * 2.5 / max($probe, 0.05)))))")
+copies=$(python3 -c "print(max(5, min(48, round(5 * 2.5 / max($probe, 0.05)))))")
 article "$copies" >"$WORK/long.json"
 took=$(timed_post "$WORK/long.json")
 echo "one request of $copies x seed 001 takes ${took}s when nothing else runs"

@@ -49,11 +49,27 @@ class Load:
     completed: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     peak_rss_mb: float = 0.0
+    batches: dict[str, float] = field(default_factory=dict)
 
     def percentile(self, q: float) -> float:
         if len(self.latencies) < 2:
             return self.latencies[0] if self.latencies else float("nan")
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[round(q) - 1]
+
+
+def batch_stats(metrics: str) -> dict[str, float]:
+    """Model calls, documents per call and seconds per call, from the server's /metrics."""
+    values = {}
+    for line in metrics.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("presslens_batch_documents_sum", "presslens_batch_documents_count",
+                    "presslens_batch_duration_seconds_sum"):
+            values[name] = float(value)
+    calls = values.get("presslens_batch_documents_count", 0.0)
+    return {"calls": calls,
+            "documents per call": values.get("presslens_batch_documents_sum", 0.0) / (calls or 1),
+            "seconds per call": values.get("presslens_batch_duration_seconds_sum", 0.0)
+            / (calls or 1)}
 
 
 def free_port() -> int:
@@ -178,6 +194,7 @@ def measure(args: argparse.Namespace, texts: list[str], batch_documents: int | N
                 totals[name][0] += sentences
                 totals[name][1] += seconds
         load.peak_rss_mb = peak_rss_mb(pid)
+        load.batches = batch_stats(httpx.get(f"{base}/metrics", timeout=30).text)
     return load, {name: n / seconds for name, (n, seconds) in totals.items()}
 
 
@@ -191,6 +208,9 @@ def report(name: str, load: Load) -> None:
           f"{1000 * load.percentile(95):.0f}   p99 {1000 * load.percentile(99):.0f}")
     print(f"  errors         {errors or 'none'}")
     print(f"  server peak RSS {load.peak_rss_mb:.0f} MiB")
+    print("  model calls    {calls:.0f}, {documents per call:.1f} documents and "
+          "{seconds per call:.2f} s each (warm-up and readiness probes included)"
+          .format_map(load.batches))
 
 
 def main() -> None:

@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, loader: Loader = load_model) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model = await asyncio.to_thread(loader, settings)
         batcher = Batcher(settings.max_queue, settings.max_batch_documents,
-                          settings.max_batch_sentences, metrics.observe_batch)
+                          settings.max_batch_sentences, metrics.observe_batch,
+                          settings.batch_wait_ms / 1000)
         batcher.start()
         app.state.holder = ModelHolder(model, partial(loader, settings))
         app.state.batcher = batcher

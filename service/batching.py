@@ -39,6 +39,8 @@ class ShuttingDownError(RuntimeError):
     """The service is stopping; queued work will not run."""
 
 
+WAIT_SHARE = 0.1
+"""A batch waits for more documents at most this share of the previous model call's time."""
 BatchObserver = Callable[[int, int, float], None]
 """Called after each model call with (documents, sentences, seconds)."""
 
@@ -66,8 +68,11 @@ class Batcher:
         max_batch_documents: int,
         max_batch_sentences: int,
         observer: BatchObserver | None = None,
+        batch_wait: float = 0.0,
     ) -> None:
         self.max_queue = max_queue
+        self.batch_wait = batch_wait
+        self._last_call = 0.0
         self.max_batch_documents = max_batch_documents
         self.max_batch_sentences = max_batch_sentences
         self._observer = observer
@@ -126,6 +131,7 @@ class Batcher:
             with self._ready:
                 while not self._queue and not self._stopping:
                     self._ready.wait()
+                self._gather()
                 if self._stopping:
                     self._fail_queued()
                     return
@@ -137,6 +143,22 @@ class Batcher:
                 for job in jobs:
                     if not job.future.done():
                         job.future.set_exception(error)
+
+    def _gather(self) -> None:
+        """Give documents on their way a moment to join a batch that is not full.
+
+        Without it, clients answered by one batch come back while the next one is already
+        running, and batches settle at half the number of clients. The moment is
+        ``batch_wait`` seconds at most, and never more than WAIT_SHARE of the last model
+        call (none before the first), so waiting costs a bounded share of latency.
+        """
+        deadline = time.monotonic() + min(self.batch_wait, WAIT_SHARE * self._last_call)
+        while not self._stopping and not self._full() and (left := deadline - time.monotonic()) > 0:
+            self._ready.wait(left)
+
+    def _full(self) -> bool:
+        return (len(self._queue) >= self.max_batch_documents
+                or sum(job.cost for job in self._queue) >= self.max_batch_sentences)
 
     def _take(self) -> list[Job]:
         """The oldest live job and the ones after it that share its model and fit the budget."""
@@ -168,8 +190,9 @@ class Batcher:
             logger.exception("labelling a document of %d characters failed", len(jobs[0].text))
             jobs[0].future.set_exception(error)
             return
+        seconds = time.perf_counter() - started
+        self._last_call = seconds
         if self._observer is not None:
-            seconds = time.perf_counter() - started
             self._observer(len(jobs), sum(len(r) for r in results), seconds)
         for job, result in zip(jobs, results, strict=True):
             job.future.set_result(result)

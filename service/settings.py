@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     max_batch_sentences: int = Field(
         512, ge=1, description="Sentence budget of one model call (estimated before splitting)."
     )
+    batch_wait_ms: float = Field(
+        100, ge=0, description="Most a batch that is not full waits for more documents "
+        "(never over 10 % of the previous model call's time; 0: never waits)."
+    )
     retry_after: int = Field(1, ge=1, description="Seconds sent in Retry-After with a 503.")
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,

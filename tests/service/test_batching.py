@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -37,7 +38,7 @@ def fake() -> Fake:
     return Fake()
 
 
-def _started(**limits: int) -> Batcher:
+def _started(**limits: float) -> Batcher:
     batcher = Batcher(**({"max_queue": 8, "max_batch_documents": 8, "max_batch_sentences": 100}
                          | limits))
     batcher.start()
@@ -60,6 +61,36 @@ def test_waiting_documents_share_a_batch(fake: Fake):
     assert [f.result(5)[0].text for f in futures] == ["a", "b", "c"]
     assert blocker[0].result(5)[0].text == "blocker"
     assert fake.batches == [["blocker"], ["a", "b", "c"]]
+    batcher.stop()
+
+
+def test_documents_arriving_within_the_wait_join_the_batch(fake: Fake):
+    batcher = _started(batch_wait=1)
+    batcher._last_call = 60.0  # after a slow model call, the next batch may wait (capped: 1 s)
+    first = batcher.submit(fake, [("a", ())])
+    time.sleep(0.05)  # a client answered by the previous batch, coming back
+    second = batcher.submit(fake, [("b", ())])
+    assert first[0].result(5) and second[0].result(5)
+    assert fake.batches == [["a", "b"]]
+    batcher.stop()
+
+
+def test_the_wait_is_bounded_by_the_model_time(fake: Fake):
+    batcher = _started(batch_wait=30)
+    batcher.submit(fake, [("warm", ())])[0].result(5)  # a fast call: almost no wait after it
+    started = time.monotonic()
+    batcher.submit(fake, [("a", ())])[0].result(5)
+    assert time.monotonic() - started < 5
+    batcher.stop()
+
+
+def test_a_full_batch_does_not_wait(fake: Fake):
+    batcher = _started(batch_wait=30, max_batch_documents=2)
+    batcher._last_call = 600.0  # the wait could be the whole 30 s
+    started = time.monotonic()
+    futures = batcher.submit(fake, [("a", ()), ("b", ())])
+    assert [f.result(5)[0].text for f in futures] == ["a", "b"]
+    assert time.monotonic() - started < 5
     batcher.stop()
 
 
