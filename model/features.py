@@ -1,6 +1,7 @@
 """Features for the heads: one encoder pass per distinct (marked) sentence.
 
-Framing sees the sentence vector. Stance sees the sentence vector together with the
+Framing sees the sentence vector and the lexical cues of ``cues`` (who speaks, what the
+sentence asks for). Stance sees the sentence vector together with the
 pooled states of the marked target mention (``target_features``), so the same sentence
 can be supportive of one target and critical of another.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.cues import cue_matrix
 from model.encoder import Encoder
 from model.labels import FRAMING
 from model.target_features import marked_text, pooled_features, target_span
@@ -26,10 +28,12 @@ class Unit:
 
 
 def framing_features(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
-    """Sentence vectors, each distinct text encoded once."""
+    """Sentence vectors (each distinct text encoded once) followed by the cue columns."""
     unique = list(dict.fromkeys(texts))
     vectors = dict(zip(unique, encoder.encode(unique), strict=True))
-    return np.stack([vectors[t] for t in texts]) if texts else np.zeros((0, encoder.dimension))
+    embedded = (np.stack([vectors[t] for t in texts]) if texts
+                else np.zeros((0, encoder.dimension), dtype=np.float32))
+    return np.hstack([embedded, cue_matrix(texts)])
 
 
 def stance_features(encoder: Encoder, units: Sequence[Unit]) -> np.ndarray:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import features, target_features
+from model import cues, features, target_features
 from model.encoder import Encoder
 from model.features import Unit, head_features
 from model.labels import FRAMING
@@ -25,10 +25,13 @@ DEFAULT_CACHE_DIR = Path(os.environ.get("PRESSLENS_CACHE_DIR", Path.home() / ".c
 
 
 def _code_version(head: str) -> str:
-    """Framing features depend on ``features``; stance ones also on ``target_features``."""
-    modules = [features] if head == FRAMING else [features, target_features]
-    source = "".join(inspect.getsource(module) for module in modules)
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
+    """The source of the code that computes the head's features, and nothing else, so that
+    changing one head's features leaves the other's cache valid."""
+    if head == FRAMING:
+        parts = [inspect.getsource(features.framing_features), inspect.getsource(cues)]
+    else:
+        parts = [inspect.getsource(features.stance_features), inspect.getsource(target_features)]
+    return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
 
 
 class FeatureCache:
