@@ -1,10 +1,13 @@
 """Saving and loading a model directory, and the trust boundary around it.
 
-A model directory holds ``card.json`` (the manifest), ``card.md`` and one ``<head>.skops``
-per head. Loading never runs code from a file this project's training did not write:
-each file's sha256 must match the card before it is opened, and the heads are read with
-skops, which rebuilds only an allow-list of scikit-learn and numpy types instead of
-unpickling arbitrary objects.
+A model directory holds ``card.json`` (the manifest), ``card.md`` and, per head, a
+``<head>.npz`` of arrays that serving reads (``model.linear_head``) and a ``<head>.skops``
+holding the scikit-learn estimator for inspection and re-export. Loading never runs code
+from a file this project's training did not write: each file's sha256 must match the card
+before it is opened, the arrays are read without pickle, and estimators are read with skops,
+which rebuilds only an allow-list of scikit-learn and numpy types instead of unpickling
+arbitrary objects. skops (and with it all of scikit-learn) is imported only when an
+estimator is asked for, so a serving process never pays for it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from model.card import ModelCard, incompatible_libraries, render_markdown
 from model.encoder import file_sha256
+from model.linear_head import LinearHead
 
 
 class _HideTorch(importlib.abc.MetaPathFinder):
@@ -29,7 +33,7 @@ class _HideTorch(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"{name} is hidden while skops.io is imported")
 
 
-def _import_skops() -> ModuleType:
+def import_skops() -> ModuleType:
     """``skops.io``, without importing torch.
 
     At import, skops lists scikit-learn's estimators by importing every sklearn package; one
@@ -47,8 +51,6 @@ def _import_skops() -> ModuleType:
         sys.meta_path.remove(hide)
 
 
-sio = _import_skops()
-
 CARD_FILE = "card.json"
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
 
@@ -58,7 +60,13 @@ class ModelLoadError(RuntimeError):
 
 
 def head_file(head: str) -> str:
+    """The scikit-learn estimator's file."""
     return f"{head}.skops"
+
+
+def arrays_file(head: str) -> str:
+    """The serving arrays' file."""
+    return f"{head}.npz"
 
 
 def read_card(model_dir: Path) -> ModelCard:
@@ -92,10 +100,14 @@ def check_compatible(card: ModelCard) -> None:
         )
 
 
-def load_heads(model_dir: Path, card: ModelCard) -> dict[str, Any]:
-    """Verified, allow-listed heads, keyed by label name."""
-    check_compatible(card)
+def load_heads(model_dir: Path, card: ModelCard, estimators: bool = False) -> dict[str, Any]:
+    """Verified heads, keyed by label name: the serving arrays where the model has them,
+    else (or with ``estimators``) the allow-listed scikit-learn estimators."""
     verify_files(model_dir, card)
+    if not estimators and all(arrays_file(head) in card.files for head in card.labels):
+        return {head: LinearHead.load(model_dir / arrays_file(head)) for head in card.labels}
+    check_compatible(card)
+    sio = import_skops()
     heads = {}
     for head in card.labels:
         path = model_dir / head_file(head)
@@ -121,10 +133,12 @@ def write_model(
     staging.chmod(0o755)  # mkdtemp makes it private; a model is read by other users too
     try:
         files: dict[str, str] = {}
+        sio = import_skops()
         for head, estimator in heads.items():
-            path = staging / head_file(head)
-            sio.dump(estimator, path)
-            files[path.name] = file_sha256(path)
+            sio.dump(estimator, staging / head_file(head))
+            LinearHead.from_estimator(estimator).save(staging / arrays_file(head))
+            for name in (head_file(head), arrays_file(head)):
+                files[name] = file_sha256(staging / name)
         if extra is not None:
             for source in sorted(p for p in extra.rglob("*") if p.is_file()):
                 relative = source.relative_to(extra).as_posix()

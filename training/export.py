@@ -320,17 +320,24 @@ def export_model_dir(
     The encoder is the one the card names; its weights must match the card's checksum.
     Returns the card's new ``exports`` entry.
     """
-    from model.artifact import ModelLoadError, head_file, load_heads, read_card, write_model
+    from model.artifact import (
+        ModelLoadError,
+        arrays_file,
+        head_file,
+        load_heads,
+        read_card,
+        write_model,
+    )
 
     card = read_card(model_dir)
-    heads = load_heads(model_dir, card)
+    heads = load_heads(model_dir, card, estimators=True)
     encoder = TorchEncoder(card.encoder.name)
     if encoder.checksum != card.encoder.checksum:
         raise ModelLoadError(
             f"encoder mismatch: the card names weights {card.encoder.checksum[:12]}…, but "
             f"{card.encoder.name!r} resolves to {encoder.checksum[:12]}…"
         )
-    heads_files = {head_file(h) for h in heads}
+    heads_files = {name for h in heads for name in (head_file(h), arrays_file(h))}
     with tempfile.TemporaryDirectory(prefix="presslens-extra-") as work:
         extra = Path(work)
         for name in card.files:  # keep any other listed file; old exports are replaced

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from model.predict import Presslens
+from model.predict import DEFAULT_MODEL_DIR, Presslens
+
+
+@pytest.fixture(scope="session")
+def shipped_model_dir() -> Path:
+    return DEFAULT_MODEL_DIR
 
 
 @pytest.fixture(scope="session")
