@@ -30,6 +30,7 @@ def command(out: Path = OUT) -> list[str]:
 
 def main(out: Path = OUT) -> int:
     app(command(out), standalone_mode=False)
+    app(["export", "--model", str(out)], standalone_mode=False)
     return 0
 
 

@@ -6,10 +6,12 @@ from model.features import Unit
 from model.labels import LABELS
 from model.predict import Presslens, mentioned_targets
 
-# The shipped model's level on the seeds (28 of 37). The model issue asks for 0.85; the
-# gap is calls to action by officials ("Kellogg urged…"), read as official_claim. This
-# floor catches regressions; raising it is the open work, not lowering it.
-SEED_FRAMING_FLOOR = 0.75
+# The shipped model's level on the seeds (31 of 37). The model issue asks for 0.85; the
+# misses are hedged reporting read as a claim ("are said to have discussed"), background on
+# sanctions and the invasion read as advocacy, and a quoted call to action ("… must be
+# reinstated", rule 1) read as official_claim. This floor catches regressions; raising it
+# is the open work, not lowering it.
+SEED_FRAMING_FLOOR = 0.83
 
 
 def test_seed_framing_agrees_with_hand_labels(
