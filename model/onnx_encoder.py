@@ -63,6 +63,21 @@ def cpu_threads() -> int:
     return max(1, min(cpus, quota) if quota else cpus)
 
 
+def cpu_has_bf16() -> bool:
+    """Whether the CPU multiplies bf16 in hardware (AMX or AVX512-BF16), per /proc/cpuinfo.
+
+    OpenVINO runs the fp32 export in bf16 there and is the fastest backend (about 800
+    sentences/s against ONNX Runtime's 590 for int8 on an AMX Xeon); without it, OpenVINO
+    computes in fp32 and ONNX Runtime is as fast or faster (132 against 117 sentences/s on
+    the 2-core AMD EPYC of CI), with less memory.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("amx_bf16", "avx512_bf16"))
+
+
 def _cgroup_cpu_quota() -> int | None:
     """CPUs allowed by a cgroup quota (v2 ``cpu.max``, else v1 ``cfs_quota``), rounded up."""
     try:

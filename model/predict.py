@@ -26,10 +26,17 @@ BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
 EXPORTED_BACKENDS = BACKENDS[1:]  # torch-free: they run files from <model_dir>/onnx/
 
 
+def _openvino_pays_off() -> bool:
+    from model.onnx_encoder import cpu_has_bf16
+
+    return importlib.util.find_spec("openvino") is not None and cpu_has_bf16()
+
+
 def default_backend(model_dir: Path | str | None = None) -> str:
     """``PRESSLENS_BACKEND`` when set; else the model's exported serving backend (the fastest
-    that passed parity, recorded in the card's ``exports``) when its file is in the model
-    dir; else the reference torch backend."""
+    that passed parity, recorded in the card's ``exports``; OpenVINO only where it is
+    installed and the CPU has bf16, else ONNX Runtime on the same file) when its file is in
+    the model dir; else the reference torch backend."""
     chosen = os.environ.get("PRESSLENS_BACKEND")
     if chosen:
         return chosen
@@ -40,7 +47,7 @@ def default_backend(model_dir: Path | str | None = None) -> str:
         return "torch"
     backends = exports.get("backends", {})
     backend = exports.get("default")
-    if backend == "openvino" and importlib.util.find_spec("openvino") is None:
+    if backend == "openvino" and not _openvino_pays_off():
         backend = "onnx"  # ONNX Runtime runs the same fp32 file
     file = backends.get(backend, {}).get("file")
     exported = model_dir / exports.get("dir", "onnx") / str(file)

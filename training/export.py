@@ -45,7 +45,8 @@ MIN_COSINE = {"onnx": 0.999, "openvino": 0.999, "onnx-int8": 0.98}
 # The serving default, chosen by measurement (bench/encoders.py): the fastest backend that
 # keeps parity. int8 is faster still but moves too many labels (see the card's notes), so
 # the default runs the fp32 file, which ONNX Runtime ("onnx") and OpenVINO both read; an
-# export ships that file only unless more backends are asked for.
+# export ships that file only unless more backends are asked for. OpenVINO is recorded, and
+# ``default_backend`` falls back to ONNX Runtime on CPUs without bf16, where it is faster.
 SERVING_BACKEND = "openvino"
 FP32_BACKENDS = ("openvino", "onnx")  # one file, two runtimes: exporting one records both
 POOLING_FILES = ("modules.json", "sentence_bert_config.json", "config.json")

@@ -68,10 +68,14 @@ def test_default_backend_is_the_export_when_present(exported_model, small_model_
                                                     monkeypatch) -> None:
     from training.export import SERVING_BACKEND
 
+    monkeypatch.setattr("model.onnx_encoder.cpu_has_bf16", lambda: True)
     assert default_backend(exported_model) == SERVING_BACKEND
     assert default_backend(small_model_dir) == "torch"  # no exports: the reference backend
     model = Presslens.load(exported_model)
     assert model.encoder.backend == SERVING_BACKEND  # type: ignore[attr-defined]
+    monkeypatch.setattr("model.onnx_encoder.cpu_has_bf16", lambda: False)
+    assert default_backend(exported_model) == "onnx"  # no bf16: same file on ONNX Runtime
+    monkeypatch.setattr("model.onnx_encoder.cpu_has_bf16", lambda: True)
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *args: None)
     assert default_backend(exported_model) == "onnx"  # no OpenVINO: same file on ONNX Runtime
     monkeypatch.setenv("PRESSLENS_BACKEND", "torch")
