@@ -178,7 +178,7 @@ def fit_baseline(rows: list[Row], head: str) -> tuple[Pipeline, dict[str, Any]]:
     pipeline = make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
         LogisticRegressionCV(Cs=list(BASELINE_C), cv=splits, scoring="f1_macro", solver="saga",
-                             class_weight="balanced", max_iter=1000, l1_ratios=(0.0,),
+                             n_jobs=-1, class_weight="balanced", max_iter=1000, l1_ratios=(0.0,),
                              use_legacy_attributes=False, random_state=0),
     )
     pipeline.fit(texts, labels)
