@@ -7,9 +7,10 @@ Usage:
 For each backend (default: torch and every torch-free backend whose files the model has) a
 new Python process is started; it measures
 
-- cold start: from the process's start to its first answer (imports, ``Presslens.load``
-  with its checksum verification of every file, and one sentence's vector), timed by this
-  parent;
+- cold start: from the process's start to its first answer, timed by this parent, twice:
+  for the encoder alone (import the runtime, load the encoder, one sentence's vector; what
+  the fast-path issue's figures measure), and for the whole model (``Presslens.load``, with
+  the card, the checksum verification of every file and the heads, then one sentence);
 - sentences/s at batch 64: the sentences, in a fixed shuffled order, passed to
   ``encoder.encode`` 64 at a time (as one article or one API batch would be); best of
   ``--rounds`` passes, as the least disturbed by other load on the machine; also per
@@ -39,6 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 CHILD_FLAG = "--child"
+ENCODER_FLAG = "--encoder-only"
 
 
 def sentences(count: int) -> list[str]:
@@ -49,6 +51,22 @@ def sentences(count: int) -> list[str]:
     repeated = (texts * (count // len(texts) + 1))[:count]
     random.Random(0).shuffle(repeated)
     return repeated
+
+
+def encoder_only(spec: dict[str, Any]) -> None:
+    """Runs in the fresh process: load the encoder alone and answer once, nothing else."""
+    model_dir = Path(spec["model"]) if spec["model"] else ROOT / "model" / "default"
+    if spec["backend"] == "torch":
+        from model.encoder import TorchEncoder
+
+        card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+        encoder = TorchEncoder(card["encoder"]["name"])
+    else:
+        from model.onnx_encoder import load_exported
+
+        encoder = load_exported(model_dir / "onnx", spec["backend"])
+    encoder.encode(["The council approved the budget on Tuesday."])
+    print("ready", flush=True)
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
@@ -89,11 +107,10 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_backend(spec: dict[str, Any]) -> dict[str, Any]:
-    """Start a fresh process for one backend; time it to its first answer."""
+def _time_to_ready(flag: str, spec: dict[str, Any]) -> tuple[float, subprocess.Popen[str]]:
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, __file__, CHILD_FLAG, json.dumps(spec)],
+        [sys.executable, __file__, flag, json.dumps(spec)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -102,10 +119,22 @@ def run_backend(spec: dict[str, Any]) -> dict[str, Any]:
     assert process.stdout is not None
     first = process.stdout.readline()
     cold = time.perf_counter() - start
-    rest, _ = process.communicate()
-    if first.strip() != "ready" or process.returncode:
+    if first.strip() != "ready":
+        process.wait()
         raise RuntimeError(f"backend {spec['backend']} failed (exit {process.returncode})")
-    return {"cold_start_s": cold} | json.loads(rest.strip().splitlines()[-1])
+    return cold, process
+
+
+def run_backend(spec: dict[str, Any]) -> dict[str, Any]:
+    """Fresh processes for one backend: the encoder alone, then the whole model, measured."""
+    encoder_cold, process = _time_to_ready(ENCODER_FLAG, spec)
+    process.communicate()
+    cold, process = _time_to_ready(CHILD_FLAG, spec)
+    rest, _ = process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"backend {spec['backend']} failed (exit {process.returncode})")
+    return ({"encoder_cold_start_s": encoder_cold, "cold_start_s": cold}
+            | json.loads(rest.strip().splitlines()[-1]))
 
 
 def available_backends(model: Path | None) -> list[str]:
@@ -123,20 +152,23 @@ def available_backends(model: Path | None) -> list[str]:
 
 def table(results: dict[str, dict[str, Any]]) -> str:
     base = results.get("torch")
-    head = ("backend", "b1 sent/s", "b64 sent/s", "b64 sent/CPU-s", "p50 ms", "cold s",
-            "peak RSS MB", "b64 ×torch", "b64 CPU ×torch", "b1 ×torch", "cold ×torch",
-            "RSS ×torch", "torch imported")
+    head = ("backend", "b1 sent/s", "b64 sent/s", "b64 sent/CPU-s", "p50 ms",
+            "encoder cold s", "model cold s", "peak RSS MB", "b64 ×torch", "b64 CPU ×torch",
+            "b1 ×torch", "encoder cold ×torch", "model cold ×torch", "RSS ×torch",
+            "torch imported")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, r in results.items():
         ratios = (
             [f"{r[k] / base[k]:.2f}" for k in ("batch64_per_s", "batch64_per_cpu_s",
-                                                  "batch1_per_s", "cold_start_s", "peak_rss_mb")]
-            if base else ["–"] * 5
+                                                  "batch1_per_s", "encoder_cold_start_s",
+                                                  "cold_start_s", "peak_rss_mb")]
+            if base else ["–"] * 6
         )
         lines.append(
             f"| {name} | {r['batch1_per_s']:.0f} | {r['batch64_per_s']:.0f} | "
             f"{r['batch64_per_cpu_s']:.0f} | "
-            f"{r['p50_ms']:.1f} | {r['cold_start_s']:.2f} | {r['peak_rss_mb']:.0f} | "
+            f"{r['p50_ms']:.1f} | {r['encoder_cold_start_s']:.2f} | {r['cold_start_s']:.2f} | "
+            f"{r['peak_rss_mb']:.0f} | "
             + " | ".join(ratios) + f" | {'yes' if r['torch_imported'] else 'no'} |"
         )
     return "\n".join(lines)
@@ -175,5 +207,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == CHILD_FLAG:
         print(json.dumps(child(json.loads(sys.argv[2]))))
+    elif len(sys.argv) == 3 and sys.argv[1] == ENCODER_FLAG:
+        encoder_only(json.loads(sys.argv[2]))
     else:
         main()

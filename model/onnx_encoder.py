@@ -189,7 +189,11 @@ class _ExportedEncoder(Encoder):
 
 
 class OnnxEncoder(_ExportedEncoder):
-    """The exported fp32 transformer on ONNX Runtime, all graph optimizations on."""
+    """The exported fp32 transformer on ONNX Runtime.
+
+    The export is already fused for ONNX Runtime (attention, layer norms, GELU), so the
+    session runs the "extended" optimizations only: "all" adds layout passes for
+    convolutions, same speed here, and 0.1 s more to every start."""
 
     backend = "onnx"
 
@@ -198,7 +202,7 @@ class OnnxEncoder(_ExportedEncoder):
 
         super().__init__(export_dir, batch_size)
         options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
