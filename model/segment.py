@@ -96,15 +96,35 @@ def _ends_with_abbreviation(sentence: str) -> bool:
     return words[-1].rstrip(".").lower().lstrip("(“\"'‘") in _ABBREVIATIONS
 
 
+# pysbd's time grows with the square of a line's length (2.7 s for one 50,000-character
+# line), so a long line is first cut into chunks of about this size, at sentence ends that
+# pysbd would cut at anyway: end punctuation, space, a capital, and no abbreviation before.
+CHUNK_CHARS = 2_000
+_SAFE_CUT = re.compile(r"""[.!?]["”’)]?\s+(?=["“‘(]?[A-Z])""")
+
+
+def _chunks(line: str) -> list[tuple[int, int]]:
+    """(start, end) pieces of a line, each cut at a safe sentence end past CHUNK_CHARS."""
+    pieces, start = [], 0
+    for cut in _SAFE_CUT.finditer(line):
+        long_enough = cut.end() - start >= CHUNK_CHARS
+        if long_enough and not _ends_with_abbreviation(line[start : cut.start() + 1]):
+            pieces.append((start, cut.end()))
+            start = cut.end()
+    pieces.append((start, len(line)))
+    return pieces
+
+
 def _sentence_spans(line: str) -> list[tuple[int, int]]:
     """Sentence spans inside one line, with pysbd's title/abbreviation splits undone."""
     spans: list[tuple[int, int]] = []
-    for piece in _segmenter().segment(line):
-        start, end = piece.start, piece.end
-        if spans and _ends_with_abbreviation(line[spans[-1][0] : spans[-1][1]]):
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
+    for chunk_start, chunk_end in _chunks(line):
+        for piece in _segmenter().segment(line[chunk_start:chunk_end]):
+            start, end = chunk_start + piece.start, chunk_start + piece.end
+            if spans and _ends_with_abbreviation(line[spans[-1][0] : spans[-1][1]]):
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
     return [_trim(line, s, e) for s, e in spans if line[s:e].strip()]
 
 

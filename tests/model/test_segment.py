@@ -81,3 +81,29 @@ def test_related_list_ends_at_the_next_paragraph() -> None:
 
 def test_empty_text_has_no_segments() -> None:
     assert split("  \n\n ") == []
+
+
+def test_a_long_line_is_split_in_chunks_exactly_as_whole(
+    seed_texts: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunking only bounds pysbd's quadratic time: the sentences are the same as unchunked."""
+    import model.segment as segment
+
+    one_line = " ".join(" ".join(t.split("\n")) for t in seed_texts.values())
+    text = " ".join([one_line] * 3)  # about 20,000 characters on a single line
+    assert len(segment._chunks(text)) > 3
+    chunked = split(text)
+    monkeypatch.setattr(segment, "CHUNK_CHARS", len(text) + 1)
+    assert len(segment._chunks(text)) == 1
+    assert split(text) == chunked
+    assert all(text[s.start : s.end] == s.text for s in chunked)
+
+
+def test_no_chunk_is_cut_after_an_abbreviation(monkeypatch: pytest.MonkeyPatch) -> None:
+    import model.segment as segment
+
+    monkeypatch.setattr(segment, "CHUNK_CHARS", 10)
+    text = "He met Sen. Warren on Friday. The talks went well. Then U.S. Army officials left."
+    pieces = [text[start:end].rstrip() for start, end in segment._chunks(text)]
+    assert pieces == ["He met Sen. Warren on Friday.", "The talks went well.",
+                      "Then U.S. Army officials left."]
