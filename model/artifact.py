@@ -24,6 +24,7 @@ from typing import Any
 
 from model.card import ModelCard, incompatible_libraries, render_markdown
 from model.encoder import file_sha256
+from model.lexical import CombinedHead, LexicalHead
 from model.linear_head import LinearHead
 
 
@@ -102,10 +103,18 @@ def check_compatible(card: ModelCard) -> None:
 
 def load_heads(model_dir: Path, card: ModelCard, estimators: bool = False) -> dict[str, Any]:
     """Verified heads, keyed by label name: the serving arrays where the model has them,
-    else (or with ``estimators``) the allow-listed scikit-learn estimators."""
+    else (or with ``estimators``) the allow-listed scikit-learn estimators. A head with an
+    n-gram model in the card comes combined with it, except with ``estimators``."""
     verify_files(model_dir, card)
     if not estimators and all(arrays_file(head) in card.files for head in card.labels):
-        return {head: LinearHead.load(model_dir / arrays_file(head)) for head in card.labels}
+        heads: dict[str, Any] = {
+            head: LinearHead.load(model_dir / arrays_file(head)) for head in card.labels
+        }
+        for head, info in card.lexical.items():
+            lexical = LexicalHead.load(model_dir / info["file"])
+            heads[head] = CombinedHead(heads[head], lexical, float(info["weight"]),
+                                       float(info.get("beta", 1.0)))
+        return heads
     check_compatible(card)
     sio = import_skops()
     heads = {}
@@ -119,13 +128,20 @@ def load_heads(model_dir: Path, card: ModelCard, estimators: bool = False) -> di
     return heads
 
 
+def lexical_file(head: str) -> str:
+    """The n-gram model's arrays (``model.lexical``)."""
+    return f"{head}.lexical.npz"
+
+
 def write_model(
-    out: Path, heads: dict[str, Any], card: ModelCard, extra: Path | None = None
+    out: Path, heads: dict[str, Any], card: ModelCard, extra: Path | None = None,
+    lexical: dict[str, Any] | None = None,
 ) -> None:
     """Write a model directory atomically: build it beside ``out``, then swap it in.
 
     A crash at any point leaves either the old model or the new one, never a mix.
-    ``extra`` is a directory whose files (exports) are copied in and listed in the card.
+    ``extra`` is a directory whose files (exports) are copied in and listed in the card;
+    ``lexical`` maps a head to its fitted n-gram pipeline, written as arrays.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +155,9 @@ def write_model(
             LinearHead.from_estimator(estimator).save(staging / arrays_file(head))
             for name in (head_file(head), arrays_file(head)):
                 files[name] = file_sha256(staging / name)
+        for head, pipeline in (lexical or {}).items():
+            LexicalHead.from_pipeline(pipeline).save(staging / lexical_file(head))
+            files[lexical_file(head)] = file_sha256(staging / lexical_file(head))
         if extra is not None:
             for source in sorted(p for p in extra.rglob("*") if p.is_file()):
                 relative = source.relative_to(extra).as_posix()

@@ -60,6 +60,10 @@ class ModelCard(BaseModel):
     files: dict[str, str] = Field(description="file name in the artifact -> sha256")
     metrics: dict[str, Any] = Field(default_factory=dict)
     exports: dict[str, Any] = Field(default_factory=dict)
+    lexical: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="head -> its n-gram model beside the embedding head: file, weight",
+    )
     notes: list[str] = Field(default_factory=list)
 
 
@@ -119,6 +123,14 @@ def render_markdown(card: ModelCard) -> str:
         _json(card.stance_conditioning),
         "```",
         "",
+        *([
+            "## N-gram models beside the embedding heads",
+            "",
+            "```json",
+            _json(card.lexical),
+            "```",
+            "",
+        ] if card.lexical else []),
         "## Training data",
         "",
         "| file | rows | sha256 | source |",

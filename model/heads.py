@@ -20,6 +20,18 @@ def make_classifier(C: float = 0.05) -> Pipeline:
     )
 
 
+def make_lexical(C: float = 10.0) -> Pipeline:
+    """The n-gram model of ``model.lexical``: TF-IDF word 1-2-grams seen in two sentences
+    or more, into class-balanced logistic regression (C by story-grouped cross-validation
+    on the corpus: 0.826, 0.840, 0.841, 0.840 macro-F1 at C = 1, 3, 10, 30)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+        LogisticRegression(C=C, class_weight="balanced", max_iter=2000),
+    )
+
+
 def make_head(C: float = 0.05, calibration_folds: int = 5) -> CalibratedClassifierCV:
     """A fresh, unfitted head: the classifier, refit on all data, with a temperature fitted
     on its cross-validated logits (``ensemble=False``: one model, one temperature)."""

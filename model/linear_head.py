@@ -17,6 +17,12 @@ from typing import Any
 import numpy as np
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by each row's maximum so that exp never overflows."""
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
 class UnsupportedHeadError(TypeError):
     """The estimator is not the standardise, logistic, temperature head this reduces."""
 
@@ -53,10 +59,7 @@ class LinearHead:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         logits = ((np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_) @ self.coef_.T
-        logits = self.beta_ * (logits + self.intercept_)
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return softmax(self.beta_ * (logits + self.intercept_))
 
     def save(self, path: Path) -> None:
         with path.open("wb") as handle:

@@ -150,7 +150,10 @@ class Presslens:
             if heads is not None and head not in heads:
                 continue
             features = self._featurize(units, head)
-            probabilities = estimator.predict_proba(features)
+            if getattr(estimator, "reads_text", False):  # a CombinedHead (model.lexical)
+                probabilities = estimator.predict_proba(features, [u.text for u in units])
+            else:
+                probabilities = estimator.predict_proba(features)
             for result, unit, row in zip(results, units, probabilities, strict=True):
                 target = unit.target if head == STANCE else None
                 result[head] = _prediction(estimator.classes_, row, target)

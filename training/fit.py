@@ -16,12 +16,13 @@ import numpy as np
 from sklearn.model_selection import GroupKFold, cross_val_predict
 
 from model import target_features
-from model.artifact import write_model
+from model.artifact import lexical_file, write_model
 from model.card import EncoderInfo, ModelCard, TrainingFile, library_versions, utc_now
 from model.encoder import DEFAULT_ENCODER, Encoder
 from model.features import Unit
-from model.heads import make_classifier, make_head
+from model.heads import make_classifier, make_head, make_lexical
 from model.labels import FRAMING, LABELS
+from model.lexical import LEXICAL_WEIGHT, CombinedHead, sharpen
 from model.predict import Presslens
 from training.cache import DEFAULT_CACHE_DIR, FeatureCache
 from training.dataset import Dataset, Row, load
@@ -29,6 +30,7 @@ from training.metrics import head_metrics
 
 C_GRID = (0.003, 0.01, 0.03, 0.1)
 CV_FOLDS = 5
+LEXICAL_HEADS = (FRAMING,)  # heads that get an n-gram model beside the embedding head
 Progress = Callable[[str, int, int], None]
 
 
@@ -76,10 +78,12 @@ def choose_c(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, d
 def fit_heads(
     dataset: Dataset, encoder: Encoder, cache_dir: Path = DEFAULT_CACHE_DIR,
     progress: Progress | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fitted heads and their cross-validation metrics, one per label column present."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Fitted heads, their n-gram models with the temperature of the mix (``LEXICAL_HEADS``
+    only) and their cross-validation metrics, one per label column present."""
     cache = FeatureCache(encoder, cache_dir)
     heads: dict[str, Any] = {}
+    lexical: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     for head in dataset.heads():
         rows = dataset.for_head(head)
@@ -88,10 +92,38 @@ def fit_heads(
         groups = _groups(rows)
         C, grid = choose_c(X, y, groups)
         proba = cross_validated(make_head(C), X, y, groups)
-        cv = head_metrics(list(y), proba, list(np.unique(y)))
         heads[head] = make_head(C).fit(X, y)
-        metrics[head] = {"C": C, "macro_f1_by_C": grid, "cv_by_story": cv}
-    return heads, metrics
+        metrics[head] = {"C": C, "macro_f1_by_C": grid}
+        if head in LEXICAL_HEADS:
+            texts = np.array([r.text for r in rows], dtype=object)
+            metrics[head]["embedding_only_cv_by_story"] = head_metrics(
+                list(y), proba, list(np.unique(y)))
+            lexical_proba = cross_validated(make_lexical(), texts, y, groups)
+            mix = (1 - LEXICAL_WEIGHT) * proba + LEXICAL_WEIGHT * lexical_proba
+            beta = fit_temperature(mix, y)
+            proba = sharpen(mix, beta)
+            lexical[head] = (make_lexical().fit(texts, y), beta)
+        metrics[head]["cv_by_story"] = head_metrics(list(y), proba, list(np.unique(y)))
+    return heads, lexical, metrics
+
+
+def fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
+    """The beta minimising the log loss of ``sharpen(proba, beta)`` (classes sorted)."""
+    from scipy.optimize import minimize_scalar
+
+    index = np.searchsorted(np.unique(y), y)
+
+    def loss(log_beta: float) -> float:
+        sharpened = sharpen(proba, float(np.exp(log_beta)))
+        return float(-np.mean(np.log(np.clip(sharpened[np.arange(len(y)), index], 1e-12, None))))
+
+    return round(float(np.exp(minimize_scalar(loss, bounds=(-3.0, 3.0)).x)), 6)
+
+
+def served(heads: dict[str, Any], lexical: dict[str, Any]) -> dict[str, Any]:
+    """The heads as a model applies them: each with its n-gram model where it has one."""
+    return {head: CombinedHead(h, lexical[head][0], LEXICAL_WEIGHT, lexical[head][1])
+            if head in lexical else h for head, h in heads.items()}
 
 
 def build_card(
@@ -140,10 +172,16 @@ def train(
     from model.encoder import TorchEncoder
 
     encoder = TorchEncoder(encoder_name)
-    heads, metrics = fit_heads(dataset, encoder, cache_dir, progress)
-    card = build_card(dataset, encoder, metrics, model_id)
+    heads, lexical, metrics = fit_heads(dataset, encoder, cache_dir, progress)
+    card = build_card(dataset, encoder, metrics, model_id).model_copy(update={"lexical": {
+        head: {"file": lexical_file(head), "weight": LEXICAL_WEIGHT, "beta": lexical[head][1],
+               "model": "TF-IDF word 1-2-grams (min_df 2, sublinear tf) + balanced logistic "
+                        "regression; probabilities averaged with the embedding head's"}
+        for head in lexical
+    }})
     if evaluate is not None:
-        extra = evaluate(Presslens(encoder, heads, card, FeatureCache(encoder, cache_dir).features))
-        card = card.model_copy(update={"metrics": metrics | extra})
-    write_model(out, heads, card)
+        model = Presslens(encoder, served(heads, lexical), card,
+                          FeatureCache(encoder, cache_dir).features)
+        card = card.model_copy(update={"metrics": metrics | evaluate(model)})
+    write_model(out, heads, card, lexical={head: fit for head, (fit, _) in lexical.items()})
     return card

@@ -22,7 +22,8 @@ def test_artifact_lists_every_file_with_its_checksum(
     small_model_dir: Path, small_csv: Path
 ) -> None:
     card = read_card(small_model_dir)
-    assert set(card.files) == {"framing.skops", "stance.skops", "framing.npz", "stance.npz"}
+    assert set(card.files) == {"framing.skops", "stance.skops", "framing.npz", "stance.npz",
+                               "framing.lexical.npz"}
     for name, digest in card.files.items():
         assert file_sha256(small_model_dir / name) == digest
     assert card.training_files[0].sha256 == file_sha256(small_csv)
