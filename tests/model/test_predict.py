@@ -7,8 +7,9 @@ from model.labels import LABELS
 from model.predict import Presslens, mentioned_targets
 
 # The shipped model's level on the seeds (31 of 37). The model issue asks for 0.85; the
-# misses are hedged reporting read as a claim ("are said to have discussed"), background on
-# sanctions and the invasion read as advocacy, and a quoted call to action ("… must be
+# misses are hedged or scheduled reporting read as a claim or advocacy ("are said to have
+# discussed", "are set to finalize", "according to Bloomberg … are expected to"), background
+# on sanctions and the invasion read as advocacy, and a quoted call to action ("… must be
 # reinstated", rule 1) read as official_claim. This floor catches regressions; raising it
 # is the open work, not lowering it.
 SEED_FRAMING_FLOOR = 0.83
