@@ -113,7 +113,7 @@ def load_heads(model_dir: Path, card: ModelCard, estimators: bool = False) -> di
         for head, info in card.lexical.items():
             lexical = LexicalHead.load(model_dir / info["file"])
             heads[head] = CombinedHead(heads[head], lexical, float(info["weight"]),
-                                       float(info.get("beta", 1.0)))
+                                       float(info["beta"]))
         return heads
     check_compatible(card)
     sio = import_skops()

@@ -79,11 +79,11 @@ def fit_heads(
     dataset: Dataset, encoder: Encoder, cache_dir: Path = DEFAULT_CACHE_DIR,
     progress: Progress | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Fitted heads, their n-gram models with the temperature of the mix (``LEXICAL_HEADS``
-    only) and their cross-validation metrics, one per label column present."""
+    """Fitted heads, the same heads combined with their n-gram models (``LEXICAL_HEADS``
+    only; as a model applies them), and their cross-validation metrics."""
     cache = FeatureCache(encoder, cache_dir)
     heads: dict[str, Any] = {}
-    lexical: dict[str, Any] = {}
+    combined: dict[str, CombinedHead] = {}
     metrics: dict[str, Any] = {}
     for head in dataset.heads():
         rows = dataset.for_head(head)
@@ -102,9 +102,10 @@ def fit_heads(
             mix = (1 - LEXICAL_WEIGHT) * proba + LEXICAL_WEIGHT * lexical_proba
             beta = fit_temperature(mix, y)
             proba = sharpen(mix, beta)
-            lexical[head] = (make_lexical().fit(texts, y), beta)
+            combined[head] = CombinedHead(heads[head], make_lexical().fit(texts, y),
+                                          LEXICAL_WEIGHT, beta)
         metrics[head]["cv_by_story"] = head_metrics(list(y), proba, list(np.unique(y)))
-    return heads, lexical, metrics
+    return heads, combined, metrics
 
 
 def fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
@@ -118,12 +119,6 @@ def fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
         return float(-np.mean(np.log(np.clip(sharpened[np.arange(len(y)), index], 1e-12, None))))
 
     return round(float(np.exp(minimize_scalar(loss, bounds=(-3.0, 3.0)).x)), 6)
-
-
-def served(heads: dict[str, Any], lexical: dict[str, Any]) -> dict[str, Any]:
-    """The heads as a model applies them: each with its n-gram model where it has one."""
-    return {head: CombinedHead(h, lexical[head][0], LEXICAL_WEIGHT, lexical[head][1])
-            if head in lexical else h for head, h in heads.items()}
 
 
 def build_card(
@@ -172,16 +167,16 @@ def train(
     from model.encoder import TorchEncoder
 
     encoder = TorchEncoder(encoder_name)
-    heads, lexical, metrics = fit_heads(dataset, encoder, cache_dir, progress)
+    heads, combined, metrics = fit_heads(dataset, encoder, cache_dir, progress)
     card = build_card(dataset, encoder, metrics, model_id).model_copy(update={"lexical": {
-        head: {"file": lexical_file(head), "weight": LEXICAL_WEIGHT, "beta": lexical[head][1],
+        head: {"file": lexical_file(head), "weight": c.weight, "beta": c.beta,
                "model": "TF-IDF word 1-2-grams (min_df 2, sublinear tf) + balanced logistic "
                         "regression; probabilities averaged with the embedding head's"}
-        for head in lexical
+        for head, c in combined.items()
     }})
     if evaluate is not None:
-        model = Presslens(encoder, served(heads, lexical), card,
+        model = Presslens(encoder, heads | combined, card,
                           FeatureCache(encoder, cache_dir).features)
         card = card.model_copy(update={"metrics": metrics | evaluate(model)})
-    write_model(out, heads, card, lexical={head: fit for head, (fit, _) in lexical.items()})
+    write_model(out, heads, card, lexical={head: c.lexical for head, c in combined.items()})
     return card
