@@ -56,15 +56,16 @@ def sentences(count: int) -> list[str]:
 def encoder_only(spec: dict[str, Any]) -> None:
     """Runs in the fresh process: load the encoder alone and answer once, nothing else."""
     model_dir = Path(spec["model"]) if spec["model"] else ROOT / "model" / "default"
+    # The card as plain JSON: its pydantic model is part of loading the model, not the encoder.
+    card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
     if spec["backend"] == "torch":
         from model.encoder import TorchEncoder
 
-        card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
         encoder = TorchEncoder(card["encoder"]["name"])
     else:
         from model.onnx_encoder import load_exported
 
-        encoder = load_exported(model_dir / "onnx", spec["backend"])
+        encoder = load_exported(model_dir / card["exports"].get("dir", "onnx"), spec["backend"])
     encoder.encode(["The council approved the budget on Tuesday."])
     print("ready", flush=True)
 
