@@ -1,9 +1,18 @@
 """Sentence encoders: one forward pass gives sentence vectors and the token states.
 
-Every backend returns the transformer's last hidden state with the tokenizer's
-character offsets; pooling happens once, in numpy, here. That is what lets the
-stance head pool a target's tokens, and what lets a torch-free backend (ONNX)
-reproduce the torch one exactly.
+Every backend returns the transformer's last hidden state, and the hidden state of one
+layer two thirds of the way up (``middle_layer``), with the tokenizer's character offsets;
+pooling happens once, in numpy, here. That is what lets the stance head pool a target's
+tokens, the framing head read the middle layer, and a torch-free backend (ONNX) reproduce
+the torch one exactly.
+
+Why a middle layer: framing is about who speaks and what the sentence does, which the
+middle layers encode better than the last one, trained for topic similarity. Adding the
+mean of layer 4 of MiniLM's 6 to framing's features raised its story-grouped
+cross-validated macro-F1 on the corpus from 0.835 to 0.865, and both dev proxies
+(subjectivity AUC of P(advocacy) 0.786 → 0.804, PolNeAR AUC of P(official_claim) 0.818 →
+0.831); layers 3 and 4 were tried alone and beside the last layer, and 4 beside the last
+was best on the proxies (README, "How the model works").
 """
 
 from __future__ import annotations
@@ -26,8 +35,14 @@ DEFAULT_ENCODER = "default"
 class TokenStates:
     """One text's token vectors (special tokens included) and their character offsets."""
 
-    hidden: np.ndarray  # (n_tokens, dim) float32
+    hidden: np.ndarray  # (n_tokens, dim) float32, the last layer
     offsets: np.ndarray  # (n_tokens, 2) int; special tokens have (0, 0)
+    middle: np.ndarray  # (n_tokens, dim) float32, layer ``middle_layer`` of the transformer
+
+
+def middle_layer(num_layers: int) -> int:
+    """The hidden layer framing reads: two thirds of the way up (4 of MiniLM's 6)."""
+    return max(1, round(num_layers * 2 / 3))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +179,10 @@ class TorchEncoder(Encoder):
     def dimension(self) -> int:
         return int(self._transformer.config.hidden_size)
 
+    @property
+    def middle_layer(self) -> int:
+        return middle_layer(int(self._transformer.config.num_hidden_layers))
+
     def _forward(self, texts: Sequence[str]) -> list[TokenStates]:
         encoded = self._tokenizer(
             list(texts),
@@ -175,9 +194,11 @@ class TorchEncoder(Encoder):
         )
         offsets = encoded.pop("offset_mapping").numpy()
         with self._torch.inference_mode():
-            hidden = self._transformer(**encoded).last_hidden_state.float().numpy()
+            output = self._transformer(**encoded, output_hidden_states=True)
+        hidden = output.last_hidden_state.float().numpy()
+        middle = output.hidden_states[self.middle_layer].float().numpy()
         lengths = encoded["attention_mask"].sum(dim=1).tolist()
         return [
-            TokenStates(hidden[i, :n].copy(), offsets[i, :n].copy())
+            TokenStates(hidden[i, :n].copy(), offsets[i, :n].copy(), middle[i, :n].copy())
             for i, n in enumerate(lengths)
         ]

@@ -1,9 +1,11 @@
 """Features for the heads: one encoder pass per distinct (marked) sentence.
 
-Framing sees the sentence vector and the lexical cues of ``cues`` (who speaks, what the
-sentence asks for). Stance sees the sentence vector together with the
-pooled states of the marked target mention (``target_features``), so the same sentence
-can be supportive of one target and critical of another.
+Framing sees the sentence vector, the mean of a middle layer's token states (which
+encode who speaks and what the sentence does better than the last layer; see
+``model.encoder``) and the lexical cues of ``cues`` (who speaks, what the sentence asks
+for). Stance sees the sentence vector together with the pooled states of the marked target
+mention (``target_features``), so the same sentence can be supportive of one target and
+critical of another.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.cues import cue_matrix
-from model.encoder import Encoder
+from model.encoder import Encoder, pool
 from model.labels import FRAMING
 from model.target_features import marked_text, pooled_features, target_span
 
@@ -28,11 +30,15 @@ class Unit:
 
 
 def framing_features(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
-    """Sentence vectors (each distinct text encoded once) followed by the cue columns."""
+    """Per text (each distinct one encoded once): the sentence vector, the mean of the
+    middle layer's token states (``model.encoder.middle_layer``), then the cue columns."""
     unique = list(dict.fromkeys(texts))
-    vectors = dict(zip(unique, encoder.encode(unique), strict=True))
+    vectors = {
+        text: np.concatenate([pool(states, encoder.pooling), states.middle.mean(axis=0)])
+        for text, states in zip(unique, encoder.token_states(unique), strict=True)
+    }
     embedded = (np.stack([vectors[t] for t in texts]) if texts
-                else np.zeros((0, encoder.dimension), dtype=np.float32))
+                else np.zeros((0, 2 * encoder.dimension), dtype=np.float32))
     return np.hstack([embedded, cue_matrix(texts)])
 
 

@@ -4,9 +4,9 @@ Nothing here imports torch, transformers or sentence-transformers. Tokenization 
 ``tokenizers`` library reading the model's own ``tokenizer.json``, truncated to the
 sentence-transformers ``max_seq_length``; each batch is cut into runs of similar length
 (``length_runs``), each padded only to its own longest text, which saves most of the
-padding a mixed batch of 64 carries. Inference returns the last hidden state, and pooling
-is the shared numpy ``pool()``, so the sentence vectors and the stance head's token states
-match the torch backend.
+padding a mixed batch of 64 carries. Inference returns the last hidden state and the
+middle layer's (``OUTPUTS``), and pooling is the shared numpy ``pool()``, so the sentence
+vectors and the heads' token states match the torch backend.
 
 An export directory (written by ``training.export``; ``<model_dir>/onnx/`` in a model) holds
 ``export.json`` (the source encoder's name and weight checksum, and which file each backend
@@ -41,6 +41,8 @@ THREADS_ENV = "PRESSLENS_THREADS"
 # as fast as any on the seed sentences (0 to 1024 tried).
 RUN_OVERHEAD_TOKENS = 64
 FP32_FILE = "model.onnx"
+# The graph's outputs, in order: the last hidden state and ``model.encoder.middle_layer``'s.
+OUTPUTS = ("last_hidden_state", "middle_hidden_state")
 INT8_FILE = "model_int8.onnx"
 # Which ONNX file each torch-free backend runs, and on which runtime.
 BACKEND_FILES: dict[str, str] = {"onnx": FP32_FILE, "onnx-int8": INT8_FILE, "openvino": FP32_FILE}
@@ -175,17 +177,29 @@ class _ExportedEncoder(Encoder):
                 ids[row, :n], types[row, :n], mask[row, :n] = (
                     encodings[i].ids, encodings[i].type_ids, 1
                 )
-            hidden = self._run(ids, mask, types)
+            hidden, middle = self._run(ids, mask, types)
             for row, i in enumerate(chosen):
                 n = lengths[i]
                 results[i] = TokenStates(
                     np.ascontiguousarray(hidden[row, :n], dtype=np.float32),
                     np.asarray(encodings[i].offsets[:n], dtype=np.int64).reshape(n, 2),
+                    np.ascontiguousarray(middle[row, :n], dtype=np.float32),
                 )
         return results  # type: ignore[return-value]
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+    def _run(
+        self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The graph's ``OUTPUTS`` for one padded run."""
         raise NotImplementedError
+
+    def _check_outputs(self, names: Sequence[str]) -> None:
+        missing = [name for name in OUTPUTS if name not in names]
+        if missing:
+            raise ExportError(
+                f"{self.model_file} lacks the output(s) {missing} this version reads; "
+                "re-run `presslens export --model DIR`"
+            )
 
 
 class OnnxEncoder(_ExportedEncoder):
@@ -210,11 +224,14 @@ class OnnxEncoder(_ExportedEncoder):
             str(self.model_file), options, providers=["CPUExecutionProvider"]
         )
         self._inputs = [i.name for i in self._session.get_inputs()]
-        self._output = self._session.get_outputs()[0].name
+        self._check_outputs([o.name for o in self._session.get_outputs()])
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+    def _run(
+        self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        return self._session.run([self._output], {k: feeds[k] for k in self._inputs})[0]
+        hidden, middle = self._session.run(list(OUTPUTS), {k: feeds[k] for k in self._inputs})
+        return hidden, middle
 
 
 class OnnxInt8Encoder(OnnxEncoder):
@@ -241,12 +258,17 @@ class OpenVinoEncoder(_ExportedEncoder):
             {"INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY"},
         )
         self._inputs = [i.get_any_name() for i in compiled.inputs]
+        self._check_outputs([o.get_any_name() for o in compiled.outputs])
+        self._outputs = [compiled.output(name) for name in OUTPUTS]
         self._request = compiled.create_infer_request()
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+    def _run(
+        self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         result = self._request.infer({k: feeds[k] for k in self._inputs})
-        return np.asarray(result[0], dtype=np.float32)
+        hidden, middle = (np.asarray(result[o], dtype=np.float32) for o in self._outputs)
+        return hidden, middle
 
 
 ENCODERS: dict[str, type[_ExportedEncoder]] = {

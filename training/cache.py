@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from model import cues, features, target_features
-from model.encoder import Encoder
+from model.encoder import Encoder, middle_layer
 from model.features import Unit, head_features
 from model.labels import FRAMING
 
@@ -28,7 +28,8 @@ def _code_version(head: str) -> str:
     """The source of the code that computes the head's features, and nothing else, so that
     changing one head's features leaves the other's cache valid."""
     if head == FRAMING:
-        parts = [inspect.getsource(features.framing_features), inspect.getsource(cues)]
+        parts = [inspect.getsource(features.framing_features), inspect.getsource(cues),
+                 inspect.getsource(middle_layer)]
     else:
         parts = [inspect.getsource(features.stance_features), inspect.getsource(target_features)]
     return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]

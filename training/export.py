@@ -36,6 +36,7 @@ from model.onnx_encoder import (
     EXPORT_MANIFEST,
     FP32_FILE,
     INT8_FILE,
+    OUTPUTS,
     load_exported,
 )
 
@@ -89,7 +90,9 @@ def _version(name: str) -> str | None:
 
 
 def export_torch_to_onnx(encoder: TorchEncoder, path: Path) -> None:
-    """The transformer's last hidden state as ONNX, with dynamic batch and sequence axes.
+    """The transformer's last and middle hidden states as ONNX (outputs ``last_hidden_state``
+    and ``middle_hidden_state``, see ``model.encoder.middle_layer``), with dynamic batch and
+    sequence axes.
 
     Exported with eager attention through the TorchScript exporter: that graph is the one
     ONNX Runtime's transformer optimizer fuses into its Attention operator.
@@ -100,15 +103,19 @@ def export_torch_to_onnx(encoder: TorchEncoder, path: Path) -> None:
     previous = model.config._attn_implementation
     model.set_attn_implementation("eager")
 
-    class LastHiddenState(torch.nn.Module):
+    middle = encoder.middle_layer
+
+    class HiddenStates(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+            output = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                output_hidden_states=True,
+            )
+            return output.last_hidden_state, output.hidden_states[middle]
 
     sample = encoder._tokenizer(
         ["An example sentence to trace.", "A second, longer example sentence to trace."],
@@ -116,16 +123,16 @@ def export_torch_to_onnx(encoder: TorchEncoder, path: Path) -> None:
         return_tensors="pt",
     )
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]}
+    axes = {name: {0: "batch", 1: "sequence"} for name in [*names, *OUTPUTS]}
     try:
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                LastHiddenState().eval(),
+                HiddenStates().eval(),
                 tuple(sample[name] for name in names),
                 str(path),
                 input_names=names,
-                output_names=["last_hidden_state"],
+                output_names=list(OUTPUTS),
                 dynamic_axes=axes,
                 opset_version=OPSET,
                 do_constant_folding=True,
@@ -180,14 +187,16 @@ def _cosines(reference: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 
 def parity(reference: Encoder, candidate: Encoder, texts: Sequence[str]) -> dict[str, float]:
-    """Cosine similarity of sentence vectors, and of every token state, to the reference."""
+    """Cosine similarity of sentence vectors, and of every token state (last and middle
+    layer), to the reference."""
     a, b = reference.encode(texts), candidate.encode(texts)
     sentence = _cosines(a, b)
     tokens = np.concatenate(
         [
-            _cosines(x.hidden, y.hidden)
+            _cosines(states_a, states_b)
             for x, y in zip(reference.token_states(texts), candidate.token_states(texts),
                             strict=True)
+            for states_a, states_b in ((x.hidden, y.hidden), (x.middle, y.middle))
         ]
     )
     return {
@@ -240,6 +249,7 @@ def export_encoder(
             "pooling": encoder.pooling.mode,
             "normalize": encoder.pooling.normalize,
             "max_seq_length": encoder.pooling.max_seq_length,
+            "middle_layer": encoder.middle_layer,
         },
         "default": default if default in backends else backends[0],
         "backends": {b: {"file": BACKEND_FILES[b]} for b in backends},

@@ -86,13 +86,16 @@ def test_int8_export_stays_close(export_dir, reference, sample) -> None:
 
 
 def test_token_states_and_offsets_match_torch(export_dir, torch_encoder, sample) -> None:
-    """The stance head pools target tokens: same tokens, same offsets, same states."""
+    """Stance pools target tokens and framing the middle layer: same tokens, same offsets,
+    same states in both layers."""
     encoder = load_exported(export_dir, "onnx")
     pairs = zip(torch_encoder.token_states(sample), encoder.token_states(sample), strict=True)
     for text, (ours, theirs) in zip(sample, pairs, strict=True):
-        assert theirs.hidden.shape == ours.hidden.shape, text
+        assert theirs.hidden.shape == ours.hidden.shape == theirs.middle.shape, text
         np.testing.assert_array_equal(theirs.offsets, ours.offsets)
         assert cosines(ours.hidden, theirs.hidden).min() >= 0.999, text
+        assert cosines(ours.middle, theirs.middle).min() >= 0.999, text
+        assert cosines(ours.middle, ours.hidden).mean() < 0.99, "middle is another layer"
 
 
 def test_truncates_at_the_pooling_configs_max_seq_length(export_dir, sample) -> None:
