@@ -4,8 +4,8 @@ Framing sees the sentence vector, the mean of a middle layer's token states (whi
 encode who speaks and what the sentence does better than the last layer; see
 ``model.encoder``) and the lexical cues of ``cues`` (who speaks, what the sentence asks
 for). Stance sees the sentence vector together with the pooled states of the marked target
-mention (``target_features``), so the same sentence can be supportive of one target and
-critical of another.
+mention (``target_features``), from the last and the middle layer, so the same sentence can
+be supportive of one target and critical of another.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def stance_features(encoder: Encoder, units: Sequence[Unit]) -> np.ndarray:
 
     A unit whose target is found is encoded with the mention marked, so the encoder's
     states know which entity the stance is asked about; any other unit is encoded as is
-    and its sentence vector stands in for the target parts.
+    and its sentence vector stands in for the target parts. The parts are pooled from the
+    last layer and again from the middle one (``model.encoder.middle_layer``).
     """
     inputs: list[tuple[str, tuple[int, int] | None]] = []
     for unit in units:
@@ -55,7 +56,11 @@ def stance_features(encoder: Encoder, units: Sequence[Unit]) -> np.ndarray:
         inputs.append(marked_text(unit.text, span))
     texts = list(dict.fromkeys(text for text, _ in inputs))
     states = dict(zip(texts, encoder.token_states(texts), strict=True))
-    rows = [pooled_features(states[t].hidden, states[t].offsets, region) for t, region in inputs]
+    rows = [
+        np.concatenate([pooled_features(states[t].hidden, states[t].offsets, region),
+                        pooled_features(states[t].middle, states[t].offsets, region)])
+        for t, region in inputs
+    ]
     return np.stack(rows)
 
 

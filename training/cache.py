@@ -31,7 +31,8 @@ def _code_version(head: str) -> str:
         parts = [inspect.getsource(features.framing_features), inspect.getsource(cues),
                  inspect.getsource(middle_layer)]
     else:
-        parts = [inspect.getsource(features.stance_features), inspect.getsource(target_features)]
+        parts = [inspect.getsource(features.stance_features), inspect.getsource(target_features),
+                 inspect.getsource(middle_layer)]
     return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
 
 
