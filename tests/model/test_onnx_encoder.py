@@ -162,6 +162,24 @@ def test_missing_backend_file_is_a_clear_error(export_dir, tmp_path) -> None:
     assert isinstance(load_exported(partial, "onnx"), OnnxEncoder)
 
 
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_an_export_without_the_middle_layer_is_a_clear_error(
+    backend, export_dir, tmp_path
+) -> None:
+    """An export made before framing read the middle layer is refused, not misread."""
+    import onnx
+
+    old = tmp_path / "onnx"
+    shutil.copytree(export_dir, old)
+    graph = onnx.load(str(old / "model.onnx"))
+    kept = [o for o in graph.graph.output if o.name != "middle_hidden_state"]
+    del graph.graph.output[:]
+    graph.graph.output.extend(kept)
+    onnx.save(graph, str(old / "model.onnx"))
+    with pytest.raises(ExportError, match=r"middle_hidden_state.*presslens export"):
+        load_exported(old, backend)
+
 def test_serving_encoders_never_import_torch(export_dir) -> None:
     code = (
         "import sys\n"
