@@ -3,8 +3,8 @@
 Every backend returns the transformer's last hidden state, and the hidden state of one
 layer two thirds of the way up (``middle_layer``), with the tokenizer's character offsets;
 pooling happens once, in numpy, here. That is what lets the stance head pool a target's
-tokens, the framing head read the middle layer, and a torch-free backend (ONNX) reproduce
-the torch one exactly.
+tokens from both layers, the framing head read the middle layer, and a torch-free backend
+(ONNX) reproduce the torch one exactly.
 
 Why a middle layer: framing is about who speaks and what the sentence does, which the
 middle layers encode better than the last one, trained for topic similarity. Adding the
@@ -41,7 +41,8 @@ class TokenStates:
 
 
 def middle_layer(num_layers: int) -> int:
-    """The hidden layer framing reads: two thirds of the way up (4 of MiniLM's 6)."""
+    """The hidden layer both heads read beside the last: two thirds of the way up (4 of
+    MiniLM's 6)."""
     return max(1, round(num_layers * 2 / 3))
 
 

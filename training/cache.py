@@ -28,11 +28,10 @@ def _code_version(head: str) -> str:
     """The source of the code that computes the head's features, and nothing else, so that
     changing one head's features leaves the other's cache valid."""
     if head == FRAMING:
-        parts = [inspect.getsource(features.framing_features), inspect.getsource(cues),
-                 inspect.getsource(middle_layer)]
+        parts = [inspect.getsource(features.framing_features), inspect.getsource(cues)]
     else:
-        parts = [inspect.getsource(features.stance_features), inspect.getsource(target_features),
-                 inspect.getsource(middle_layer)]
+        parts = [inspect.getsource(features.stance_features), inspect.getsource(target_features)]
+    parts.append(inspect.getsource(middle_layer))  # both heads read that layer
     return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
 
 

@@ -162,7 +162,6 @@ def test_missing_backend_file_is_a_clear_error(export_dir, tmp_path) -> None:
     assert isinstance(load_exported(partial, "onnx"), OnnxEncoder)
 
 
-
 @pytest.mark.parametrize("backend", ["onnx", "openvino"])
 def test_an_export_without_the_middle_layer_is_a_clear_error(
     backend, export_dir, tmp_path
@@ -179,6 +178,7 @@ def test_an_export_without_the_middle_layer_is_a_clear_error(
     onnx.save(graph, str(old / "model.onnx"))
     with pytest.raises(ExportError, match=r"middle_hidden_state.*presslens export"):
         load_exported(old, backend)
+
 
 def test_serving_encoders_never_import_torch(export_dir) -> None:
     code = (
