@@ -1,0 +1,109 @@
+"""The project's own labels for real news sentences, joined with their text at run time.
+
+``training/annotations/real_news.csv`` holds, per sentence, the dataset it comes from, the
+sha256 of its whitespace-normalised text, the article and publisher (for articles), the
+majority framing and stance of three independent annotation passes (a fourth settles
+ties) and every pass's label. The text itself is never committed: it is read from
+``../shared/datasets``, and when those files are absent the loader says what it skipped.
+
+Every sentence falls in one split, fixed by a hash of its group (its article, or the
+sentence itself): ``test`` is held out from all training and choice, ``dev`` serves
+selection, ``train`` the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.segment import split
+from training.annotation_keys import normalise, sentence_key
+
+csv.field_size_limit(100_000_000)
+
+ANNOTATIONS = Path(__file__).resolve().parent / "annotations" / "real_news.csv"
+ARTICLES = "polnear_train_articles"
+SPLITS = (("test", 0.20), ("dev", 0.15), ("train", 0.65))
+FRAMING_CODES = {"R": "neutral_reporting", "O": "official_claim", "A": "advocacy"}
+STANCE_CODES = {"S": "supportive", "C": "critical", "N": "neutral"}
+LICENCES = {
+    "polnear_train_articles": "PolNeAR (Newell et al., LREC 2018)",
+    "subjectivity_train": "CLEF CheckThat! 2023 Task 2, CC BY-NC-SA 4.0",
+    "babe": "BABE (Spinde et al., EMNLP Findings 2021), AGPL-3.0",
+    "newsmtsc_train": "NewsMTSC (Hamborg & Donnay, EACL 2021), MIT licence",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RealSentence:
+    dataset: str
+    key: str
+    text: str
+    framing: str
+    stance: str
+    group: str  # article id, or dataset:key for a standalone sentence
+    publisher: str
+    split: str
+
+
+def split_of(group: str) -> str:
+    """``test``, ``dev`` or ``train``, fixed by the group's hash."""
+    point = int(hashlib.sha256(group.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    edge = 0.0
+    for name, share in SPLITS:
+        edge += share
+        if point < edge:
+            return name
+    return SPLITS[-1][0]
+
+
+def _dataset_texts(datasets: Path, name: str) -> dict[str, str]:
+    """key -> text for every sentence of one shared dataset (articles split by presslens)."""
+    texts: dict[str, str] = {}
+    with (datasets / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if name == ARTICLES:
+                for segment in split(row["text"]):
+                    texts.setdefault(sentence_key(segment.text), segment.text)
+            else:
+                texts.setdefault(sentence_key(row["text"]), normalise(row["text"]))
+    return texts
+
+
+def load_real(
+    datasets: Path, annotations: Path = ANNOTATIONS, log: Callable[[str], None] = print
+) -> list[RealSentence]:
+    """Annotated sentences with their text; skips (and says so) what cannot be joined."""
+    if not annotations.is_file():
+        log(f"real-news annotations: {annotations} not found; skipped")
+        return []
+    with annotations.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    out: list[RealSentence] = []
+    missing: Counter[str] = Counter()
+    for name in sorted({r["dataset"] for r in rows}):
+        path = datasets / f"{name}.csv"
+        mine = [r for r in rows if r["dataset"] == name]
+        if not path.is_file():
+            log(f"real-news annotations: {path} absent; skipped {len(mine)} labelled sentences")
+            continue
+        texts = _dataset_texts(datasets, name)
+        for row in mine:
+            text = texts.get(row["key"])
+            if text is None:
+                missing[name] += 1
+                continue
+            group = row["article"] or f"{name}:{row['key'][:16]}"
+            out.append(RealSentence(name, row["key"], text, row["framing"], row["stance"],
+                                    group, row["publisher"], split_of(group)))
+    for name, count in missing.items():
+        log(f"real-news annotations: {count} keys of {name} not found in its file; skipped")
+    return out
+
+
+def of_split(sentences: Iterable[RealSentence], *names: str) -> list[RealSentence]:
+    return [s for s in sentences if s.split in names]
