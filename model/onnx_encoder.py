@@ -36,7 +36,6 @@ from model.encoder import Encoder, PoolingConfig, TokenStates
 
 EXPORT_MANIFEST = "export.json"
 EXPORT_DIR = "onnx"
-THREADS_ENV = "PRESSLENS_THREADS"
 # Per-call cost of one inference run, in padded-token equivalents (see length_runs); 64 was
 # as fast as any on the seed sentences (0 to 1024 tried).
 RUN_OVERHEAD_TOKENS = 64
@@ -54,9 +53,10 @@ class ExportError(RuntimeError):
 
 def cpu_threads() -> int:
     """Intra-op threads: ``PRESSLENS_THREADS``, else the CPUs this process may use."""
-    setting = os.environ.get(THREADS_ENV, "").strip()
-    if setting:
-        return max(1, int(setting))
+    from model.settings import core_settings
+
+    if core_settings().threads:
+        return core_settings().threads
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from model.settings import CoreSettings
 
 
-class Settings(BaseSettings):
+class Settings(CoreSettings):
     """Read once at start-up; the README's "Service" table documents each field."""
 
     model_config = SettingsConfigDict(env_prefix="PRESSLENS_", protected_namespaces=())
 
-    model_dir: Path | None = Field(
-        None, description="Model directory to serve; unset: the embedded default model."
-    )
-    backend: str | None = Field(
-        None, description="Encoder runtime passed to Presslens.load; unset: default_backend()."
-    )
     host: str = Field("127.0.0.1", description="Interface `presslens serve` binds.")
     port: int = Field(8000, ge=0, le=65535, description="TCP port `presslens serve` binds.")
     max_chars: int = Field(50_000, ge=1, description="Most characters in one article's text.")

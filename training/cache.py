@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,17 +19,16 @@ from model import cues, features, target_features
 from model.encoder import Encoder, middle_layer
 from model.features import Unit, head_features
 from model.labels import FRAMING
-
-DEFAULT_CACHE_DIR = Path(os.environ.get("PRESSLENS_CACHE_DIR", Path.home() / ".cache/presslens"))
+from model.settings import core_settings
 
 
 def _code_version(head: str) -> str:
     """The source of the code that computes the head's features, and nothing else, so that
     changing one head's features leaves the other's cache valid."""
     if head == FRAMING:
-        parts = [inspect.getsource(features.framing_features), inspect.getsource(cues)]
+        parts = [inspect.getsource(features.Encoded.framing), inspect.getsource(cues)]
     else:
-        parts = [inspect.getsource(features.stance_features), inspect.getsource(target_features)]
+        parts = [inspect.getsource(features.Encoded.stance), inspect.getsource(target_features)]
     parts.append(inspect.getsource(middle_layer))  # both heads read that layer
     return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
 
@@ -38,7 +36,8 @@ def _code_version(head: str) -> str:
 class FeatureCache:
     """Each head's features per unit, computed once per encoder and feature code."""
 
-    def __init__(self, encoder: Encoder, cache_dir: Path = DEFAULT_CACHE_DIR) -> None:
+    def __init__(self, encoder: Encoder, cache_dir: Path | None = None) -> None:
+        cache_dir = cache_dir or core_settings().cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
         self.encoder = encoder
         self._db = sqlite3.connect(cache_dir / "features.sqlite")

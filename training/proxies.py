@@ -9,7 +9,6 @@ A user's clone has no such folder: everything here then returns None and says so
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,9 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from model.features import Unit
 from model.labels import LABELS, STANCE
 from model.predict import Presslens
+from model.settings import core_settings
 from training.metrics import head_metrics
 
-DATASETS_DIR = Path(
-    os.environ.get("PRESSLENS_DATASETS", Path(__file__).resolve().parents[2] / "shared/datasets")
-)
 STANCE_SETS = {"newsmtsc_rw_dev": "newsmtsc_rw_dev.csv", "newsmtsc_mt_dev": "newsmtsc_mt_dev.csv"}
 SCORE_SETS = {
     # name: (file, gold column, head, label whose probability is the score)
@@ -51,8 +48,14 @@ class ScoreProxy:
         return fpr, tpr
 
 
-def available(datasets_dir: Path = DATASETS_DIR) -> bool:
-    return datasets_dir.is_dir() and any(datasets_dir.glob("*.csv"))
+def datasets_dir() -> Path:
+    """``PRESSLENS_DATASETS``, else ``../shared/datasets`` beside the repository."""
+    return core_settings().datasets
+
+
+def available(directory: Path | None = None) -> bool:
+    directory = directory or datasets_dir()
+    return directory.is_dir() and any(directory.glob("*.csv"))
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -81,29 +84,31 @@ def score_proxy(model: Presslens, path: Path, gold: str, head: str, label: str) 
 
 
 def proxy_results(
-    model: Presslens, datasets_dir: Path = DATASETS_DIR
+    model: Presslens, directory: Path | None = None
 ) -> tuple[dict[str, Any], dict[str, ScoreProxy]] | None:
     """(stance metrics per NewsMTSC set, score proxies per binary set), or None if absent."""
-    if not available(datasets_dir):
+    directory = directory or datasets_dir()
+    if not available(directory):
         return None
     stance = {
-        name: stance_proxy(model, datasets_dir / file)
+        name: stance_proxy(model, directory / file)
         for name, file in STANCE_SETS.items()
-        if (datasets_dir / file).is_file() and STANCE in model.heads
+        if (directory / file).is_file() and STANCE in model.heads
     }
     scores = {
-        name: score_proxy(model, datasets_dir / file, gold, head, label)
+        name: score_proxy(model, directory / file, gold, head, label)
         for name, (file, gold, head, label) in SCORE_SETS.items()
-        if (datasets_dir / file).is_file() and head in model.heads
+        if (directory / file).is_file() and head in model.heads
     }
     return stance, scores
 
 
-def proxy_summary(model: Presslens, datasets_dir: Path = DATASETS_DIR) -> dict[str, Any]:
+def proxy_summary(model: Presslens, directory: Path | None = None) -> dict[str, Any]:
     """The headline proxy figures for the model card."""
-    results = proxy_results(model, datasets_dir)
+    directory = directory or datasets_dir()
+    results = proxy_results(model, directory)
     if results is None:
-        return {"skipped": f"no datasets at {datasets_dir}"}
+        return {"skipped": f"no datasets at {directory}"}
     stance, scores = results
     summary: dict[str, Any] = {f"{n}_stance_macro_f1": m["macro_f1"] for n, m in stance.items()}
     summary |= {f"{n}_auc_p_{p.label}": p.auc() for n, p in scores.items()}

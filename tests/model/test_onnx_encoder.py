@@ -23,6 +23,7 @@ from model.onnx_encoder import (
     length_runs,
     load_exported,
 )
+from model.settings import core_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -150,6 +151,7 @@ def test_threads_follow_the_environment_then_the_cpus(monkeypatch) -> None:
     monkeypatch.setenv("PRESSLENS_THREADS", "3")
     assert cpu_threads() == 3
     monkeypatch.delenv("PRESSLENS_THREADS")
+    core_settings.cache_clear()  # settings are read once per process
     assert 1 <= cpu_threads() <= len(os.sched_getaffinity(0))
 
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from model.artifact import ModelLoadError, read_card
 from model.labels import LABELS
 from model.predict import DEFAULT_MODEL_DIR, Presslens, default_backend
+from model.settings import core_settings
 from training.dataset import load
 from training.evaluate import head_predictions
 from training.metrics import head_metrics
@@ -79,6 +80,7 @@ def test_default_backend_is_the_export_when_present(exported_model, small_model_
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *args: None)
     assert default_backend(exported_model) == "onnx"  # no OpenVINO: same file on ONNX Runtime
     monkeypatch.setenv("PRESSLENS_BACKEND", "torch")
+    core_settings.cache_clear()  # settings are read once per process
     assert default_backend(exported_model) == "torch"
 
 
