@@ -1,4 +1,4 @@
-"""Features for the heads: one encoder pass per distinct (marked) sentence.
+"""Features for the heads: one encoder call per batch, one pass per distinct text.
 
 Framing sees the sentence vector, the mean of a middle layer's token states (which
 encode who speaks and what the sentence does better than the last layer; see
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.cues import cue_matrix
-from model.encoder import Encoder, pool
-from model.labels import FRAMING
+from model.encoder import Encoder, TokenStates, pool
+from model.labels import FRAMING, STANCE
 from model.target_features import marked_text, pooled_features, target_span
 
 
@@ -29,43 +29,72 @@ class Unit:
     target: str | None = None
 
 
-def framing_features(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
-    """Per text (each distinct one encoded once): the sentence vector, the mean of the
-    middle layer's token states (``model.encoder.middle_layer``), then the cue columns."""
-    unique = list(dict.fromkeys(texts))
-    vectors = {
-        text: np.concatenate([pool(states, encoder.pooling), states.middle.mean(axis=0)])
-        for text, states in zip(unique, encoder.token_states(unique), strict=True)
-    }
-    embedded = (np.stack([vectors[t] for t in texts]) if texts
-                else np.zeros((0, 2 * encoder.dimension), dtype=np.float32))
-    return np.hstack([embedded, cue_matrix(texts)])
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """Token states of every distinct text a batch of units needs, from one encoder call.
 
-
-def stance_features(encoder: Encoder, units: Sequence[Unit]) -> np.ndarray:
-    """Target-conditioned stance features, one row per unit.
-
-    A unit whose target is found is encoded with the mention marked, so the encoder's
-    states know which entity the stance is asked about; any other unit is encoded as is
-    and its sentence vector stands in for the target parts. The parts are pooled from the
-    last layer and again from the middle one (``model.encoder.middle_layer``).
+    Framing reads each unit's plain sentence; stance reads the sentence with its target
+    marked, or the plain sentence when there is no target: the two heads share one
+    encoding wherever their inputs coincide, and compare's alignment reads the same
+    sentence vectors.
     """
-    inputs: list[tuple[str, tuple[int, int] | None]] = []
-    for unit in units:
-        span = target_span(unit.text, unit.target) if unit.target else None
-        inputs.append(marked_text(unit.text, span))
-    texts = list(dict.fromkeys(text for text, _ in inputs))
+
+    states: dict[str, TokenStates]
+    marked: list[tuple[str, tuple[int, int] | None]]  # per unit, stance's input
+    encoder: Encoder
+
+    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The encoder's pooled sentence vectors (as sentence-transformers pools them)."""
+        if not texts:
+            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
+        return np.stack([pool(self.states[t], self.encoder.pooling) for t in texts])
+
+    def framing(self, texts: Sequence[str]) -> np.ndarray:
+        """Per text: the sentence vector, the mean of the middle layer's token states
+        (``model.encoder.middle_layer``), then the cue columns."""
+        embedded = [np.concatenate([pool(self.states[t], self.encoder.pooling),
+                                    self.states[t].middle.mean(axis=0)]) for t in texts]
+        width = 2 * self.encoder.dimension
+        matrix = np.stack(embedded) if embedded else np.zeros((0, width), dtype=np.float32)
+        return np.hstack([matrix, cue_matrix(texts)])
+
+    def stance(self) -> np.ndarray:
+        """Per unit: the marked target's parts pooled from the last and the middle layer;
+        with no target found, the sentence vector stands in for them."""
+        rows = []
+        for text, region in self.marked:
+            states = self.states[text]
+            rows.append(np.concatenate([
+                pooled_features(states.hidden, states.offsets, region),
+                pooled_features(states.middle, states.offsets, region)]))
+        return np.stack(rows)
+
+
+def encode_units(encoder: Encoder, units: Sequence[Unit], heads: Sequence[str]) -> Encoded:
+    """One encoder call over the distinct texts ``heads`` need for ``units``."""
+    marked = [
+        marked_text(u.text, target_span(u.text, u.target) if u.target else None)
+        for u in units
+    ] if STANCE in heads else []
+    needed = [u.text for u in units] if FRAMING in heads else []
+    needed += [text for text, _ in marked]
+    texts = list(dict.fromkeys(needed))
     states = dict(zip(texts, encoder.token_states(texts), strict=True))
-    rows = [
-        np.concatenate([pooled_features(states[t].hidden, states[t].offsets, region),
-                        pooled_features(states[t].middle, states[t].offsets, region)])
-        for t, region in inputs
-    ]
-    return np.stack(rows)
+    return Encoded(states, marked, encoder)
 
 
 def head_features(encoder: Encoder, units: Sequence[Unit], head: str) -> np.ndarray:
     """The feature matrix ``head`` is trained and applied on."""
-    if head == FRAMING:
-        return framing_features(encoder, [u.text for u in units])
-    return stance_features(encoder, units)
+    encoded = encode_units(encoder, units, [head])
+    return encoded.framing([u.text for u in units]) if head == FRAMING else encoded.stance()
+
+
+def all_features(
+    encoder: Encoder, units: Sequence[Unit], heads: Sequence[str]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every requested head's features and the units' sentence vectors, one encoding."""
+    encoded = encode_units(encoder, units, [*heads, FRAMING])
+    texts = [u.text for u in units]
+    features = {head: encoded.framing(texts) if head == FRAMING else encoded.stance()
+                for head in heads}
+    return features, encoded.sentence_vectors(texts)

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from model.artifact import ModelLoadError, load_heads, read_card
 from model.card import ModelCard
 from model.encoder import Encoder
-from model.features import Unit, head_features
+from model.features import Unit, all_features
+from model.heads import Head
 from model.labels import FRAMING, STANCE
 from model.segment import split
+from model.settings import core_settings
 from model.target_features import target_span
 
+# (units, head) -> that head's features: training passes its feature cache as one.
 Featurizer = Callable[[Sequence[Unit], str], np.ndarray]
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
@@ -37,7 +37,7 @@ def default_backend(model_dir: Path | str | None = None) -> str:
     that passed parity, recorded in the card's ``exports``; OpenVINO only where it is
     installed and the CPU has bf16, else ONNX Runtime on the same file) when its file is in
     the model dir; else the reference torch backend."""
-    chosen = os.environ.get("PRESSLENS_BACKEND")
+    chosen = core_settings().backend
     if chosen:
         return chosen
     model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
@@ -73,12 +73,21 @@ class SentenceResult:
     stance: list[Prediction] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class LabelledDocument:
+    """One article's labelled sentences, with the sentence vectors of its content
+    sentences (in order) from the same encoder call: what compare aligns on."""
+
+    sentences: list[SentenceResult]
+    vectors: np.ndarray
+
+
 def make_encoder(card: ModelCard, model_dir: Path, backend: str) -> Encoder:
     """The encoder the card names, on the requested runtime, checked against the card."""
     if backend == "torch":
         from model.encoder import TorchEncoder
 
-        encoder: Encoder = TorchEncoder(card.encoder.name)
+        encoder: Encoder = TorchEncoder(card.encoder.name, base=model_dir)
     elif backend in EXPORTED_BACKENDS:
         encoder = _exported_encoder(card, model_dir, backend)
     else:
@@ -120,7 +129,7 @@ class Presslens:
     def __init__(
         self,
         encoder: Encoder,
-        heads: dict[str, Any],
+        heads: dict[str, Head],
         card: ModelCard,
         featurize: Featurizer | None = None,
     ) -> None:
@@ -128,7 +137,7 @@ class Presslens:
         self.heads = heads
         self.card = card
         # Training passes its feature cache here, so scoring held-out sets never re-embeds.
-        self._featurize = featurize or partial(head_features, encoder)
+        self._featurize = featurize
 
     @classmethod
     def load(cls, model_dir: Path | str | None = None, backend: str | None = None) -> Presslens:
@@ -143,21 +152,29 @@ class Presslens:
         self, units: Sequence[Unit], heads: Sequence[str] | None = None
     ) -> list[dict[str, Prediction]]:
         """Labels for each unit, taken as one sentence (not split); ``heads`` limits the work."""
+        return self.label_units(units, heads)[0]
+
+    def label_units(
+        self, units: Sequence[Unit], heads: Sequence[str] | None = None
+    ) -> tuple[list[dict[str, Prediction]], np.ndarray | None]:
+        """Labels for each unit and the units' sentence vectors, from one encoder call
+        (vectors are None when features come from a training cache)."""
+        wanted = [h for h in self.heads if heads is None or h in heads]
         if not units:
-            return []
+            return [], None
+        if self._featurize is None:
+            features, vectors = all_features(self.encoder, units, wanted)
+        else:
+            features = {head: self._featurize(units, head) for head in wanted}
+            vectors = None
         results: list[dict[str, Prediction]] = [{} for _ in units]
-        for head, estimator in self.heads.items():
-            if heads is not None and head not in heads:
-                continue
-            features = self._featurize(units, head)
-            if getattr(estimator, "reads_text", False):  # a CombinedHead (model.lexical)
-                probabilities = estimator.predict_proba(features, [u.text for u in units])
-            else:
-                probabilities = estimator.predict_proba(features)
+        texts = [u.text for u in units]
+        for head in wanted:
+            probabilities = self.heads[head].predict_proba(features[head], texts)
             for result, unit, row in zip(results, units, probabilities, strict=True):
                 target = unit.target if head == STANCE else None
-                result[head] = _prediction(estimator.classes_, row, target)
-        return results
+                result[head] = _prediction(self.heads[head].classes_, row, target)
+        return results, vectors
 
     def classify(self, text: str, targets: Sequence[str] = ()) -> list[SentenceResult]:
         return self.classify_many([text], [targets])[0]
@@ -166,6 +183,12 @@ class Presslens:
         self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
     ) -> list[list[SentenceResult]]:
         """Split and label several articles, encoding all their sentences in one batch."""
+        return [d.sentences for d in self.label_documents(texts, targets)]
+
+    def label_documents(
+        self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
+    ) -> list[LabelledDocument]:
+        """``classify_many``, keeping each content sentence's vector from the same call."""
         targets = targets if targets is not None else [()] * len(texts)
         documents: list[list[SentenceResult]] = []
         units: list[Unit] = []
@@ -182,11 +205,25 @@ class Presslens:
                 for target in mentioned_targets(sentence.text, doc_targets) or [None]:
                     units.append(Unit(sentence.text, target))
                     owners.append(sentence)
-        for sentence, _unit, labels in zip(owners, units, self.predict_units(units), strict=True):
-            sentence.framing = labels.get(FRAMING)
-            if STANCE in labels:
-                sentence.stance.append(labels[STANCE])
-        return documents
+        labels, vectors = self.label_units(units)
+        row_of: dict[int, int] = {}
+        for i, (sentence, unit_labels) in enumerate(zip(owners, labels, strict=True)):
+            sentence.framing = unit_labels.get(FRAMING)
+            if STANCE in unit_labels:
+                sentence.stance.append(unit_labels[STANCE])
+            row_of.setdefault(id(sentence), i)
+        return [LabelledDocument(doc, self._content_vectors(doc, vectors, row_of))
+                for doc in documents]
+
+    def _content_vectors(
+        self, document: list[SentenceResult], vectors: np.ndarray | None, row_of: dict[int, int]
+    ) -> np.ndarray:
+        content = [s for s in document if not s.boilerplate]
+        if not content:
+            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
+        if vectors is None:  # features came from a training cache: encode once more
+            return self.encoder.encode([s.text for s in content])
+        return vectors[[row_of[id(s)] for s in content]]
 
 
 def mentioned_targets(sentence: str, targets: Sequence[str]) -> list[str]:

@@ -2,7 +2,7 @@
 
 Requests never run the encoder on the event loop: they enqueue documents and await
 futures. The worker takes every document waiting (up to a document count and an
-estimated sentence budget) and labels them with one ``classify_many`` call, so concurrent
+estimated sentence budget) and labels them with one ``label_documents`` call, so concurrent
 requests share encoder batches. The queue is bounded: past ``max_queue`` waiting
 documents, ``submit`` refuses at once (the API answers 503) instead of letting latency
 and memory grow.
@@ -20,15 +20,15 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from model.predict import SentenceResult
+from model.predict import LabelledDocument
 
 logger = logging.getLogger("presslens.service")
 
 
 class Classifier(Protocol):
-    def classify_many(
+    def label_documents(
         self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
-    ) -> list[list[SentenceResult]]: ...
+    ) -> list[LabelledDocument]: ...
 
 
 class QueueFullError(RuntimeError):
@@ -56,7 +56,7 @@ class Job:
     text: str
     targets: tuple[str, ...]
     cost: int
-    future: Future[list[SentenceResult]] = field(default_factory=Future)
+    future: Future[LabelledDocument] = field(default_factory=Future)
 
 
 class Batcher:
@@ -103,7 +103,7 @@ class Batcher:
 
     def submit(
         self, model: Classifier, documents: Sequence[tuple[str, Sequence[str]]]
-    ) -> list[Future[list[SentenceResult]]]:
+    ) -> list[Future[LabelledDocument]]:
         """Queue all documents or none; ``QueueFullError`` when they do not fit."""
         jobs = [Job(model, text, tuple(targets), estimate_sentences(text))
                 for text, targets in documents]
@@ -121,7 +121,7 @@ class Batcher:
 
     async def classify(
         self, model: Classifier, documents: Sequence[tuple[str, Sequence[str]]]
-    ) -> list[list[SentenceResult]]:
+    ) -> list[LabelledDocument]:
         """Submit and await; cancelling the caller drops its documents that have not started."""
         futures = self.submit(model, documents)
         return list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures)))
@@ -180,7 +180,8 @@ class Batcher:
             return
         started = time.perf_counter()
         try:
-            results = jobs[0].model.classify_many([j.text for j in jobs], [j.targets for j in jobs])
+            results = jobs[0].model.label_documents([j.text for j in jobs],
+                                                    [j.targets for j in jobs])
         except Exception as error:
             if len(jobs) > 1:
                 # One bad document must not fail the others it happened to share a batch with.
@@ -193,7 +194,7 @@ class Batcher:
         seconds = time.perf_counter() - started
         self._last_call = seconds
         if self._observer is not None:
-            self._observer(len(jobs), sum(len(r) for r in results), seconds)
+            self._observer(len(jobs), sum(len(r.sentences) for r in results), seconds)
         for job, result in zip(jobs, results, strict=True):
             job.future.set_result(result)
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from model.predict import DEFAULT_MODEL_DIR, Presslens, SentenceResult, default_backend
+from model.predict import DEFAULT_MODEL_DIR, LabelledDocument, Presslens, default_backend
 from service.app import create_app
 from service.settings import Settings
 
@@ -64,7 +64,7 @@ def model(model_dir: Path, backend: str) -> Presslens:
 
 
 class Gate:
-    """Wraps the model; while closed, ``classify_many`` waits, so tests can fill the queue."""
+    """Wraps the model; while closed, ``label_documents`` waits, so tests can fill the queue."""
 
     def __init__(self, model: Presslens) -> None:
         self.model = model
@@ -82,13 +82,13 @@ class Gate:
     def open(self) -> None:
         self._open.set()
 
-    def classify_many(
+    def label_documents(
         self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
-    ) -> list[list[SentenceResult]]:
+    ) -> list[LabelledDocument]:
         self.calls.append(len(texts))
         self.entered.set()
         assert self._open.wait(30), "gate left closed"
-        return self.model.classify_many(texts, targets)
+        return self.model.label_documents(texts, targets)
 
 
 @pytest.fixture(scope="session")

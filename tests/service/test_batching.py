@@ -7,9 +7,10 @@ import threading
 import time
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 
-from model.predict import SentenceResult
+from model.predict import LabelledDocument, SentenceResult
 from service.batching import Batcher, QueueFullError, ShuttingDownError, estimate_sentences
 
 
@@ -22,15 +23,16 @@ class Fake:
         self.release = threading.Event()
         self.release.set()
 
-    def classify_many(
+    def label_documents(
         self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
-    ) -> list[list[SentenceResult]]:
+    ) -> list[LabelledDocument]:
         self.batches.append(list(texts))
         self.entered.set()
         assert self.release.wait(10)
         if any("poison" in t for t in texts):
             raise ValueError("poisoned")
-        return [[SentenceResult(0, 0, len(t), t, False)] for t in texts]
+        return [LabelledDocument([SentenceResult(0, 0, len(t), t, False)], np.zeros((1, 2)))
+                for t in texts]
 
 
 @pytest.fixture
@@ -58,8 +60,8 @@ def test_waiting_documents_share_a_batch(fake: Fake):
     blocker = _block(fake, batcher)
     futures = batcher.submit(fake, [("a", ()), ("b", ())]) + batcher.submit(fake, [("c", ())])
     fake.release.set()
-    assert [f.result(5)[0].text for f in futures] == ["a", "b", "c"]
-    assert blocker[0].result(5)[0].text == "blocker"
+    assert [f.result(5).sentences[0].text for f in futures] == ["a", "b", "c"]
+    assert blocker[0].result(5).sentences[0].text == "blocker"
     assert fake.batches == [["blocker"], ["a", "b", "c"]]
     batcher.stop()
 
@@ -70,7 +72,7 @@ def test_documents_arriving_within_the_wait_join_the_batch(fake: Fake):
     first = batcher.submit(fake, [("a", ())])
     time.sleep(0.05)  # a client answered by the previous batch, coming back
     second = batcher.submit(fake, [("b", ())])
-    assert first[0].result(5) and second[0].result(5)
+    assert first[0].result(5).sentences and second[0].result(5).sentences
     assert fake.batches == [["a", "b"]]
     batcher.stop()
 
@@ -89,7 +91,7 @@ def test_a_full_batch_does_not_wait(fake: Fake):
     batcher._last_call = 600.0  # the wait could be the whole 30 s
     started = time.monotonic()
     futures = batcher.submit(fake, [("a", ()), ("b", ())])
-    assert [f.result(5)[0].text for f in futures] == ["a", "b"]
+    assert [f.result(5).sentences[0].text for f in futures] == ["a", "b"]
     assert time.monotonic() - started < 5
     batcher.stop()
 
@@ -136,7 +138,7 @@ def test_one_bad_document_fails_alone(fake: Fake):
     _block(fake, batcher)
     good, bad, also_good = batcher.submit(fake, [("a", ()), ("poison", ()), ("b", ())])
     fake.release.set()
-    assert good.result(5)[0].text == "a" and also_good.result(5)[0].text == "b"
+    assert good.result(5).sentences[0].text == "a" and also_good.result(5).sentences[0].text == "b"
     with pytest.raises(ValueError, match="poisoned"):
         bad.result(5)
     batcher.stop()

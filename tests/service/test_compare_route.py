@@ -173,7 +173,6 @@ def test_api_key_is_required_when_configured(make_client: Callable[..., TestClie
                                              make_gate: Callable[[], Any],
                                              model: Presslens) -> None:
     gate = make_gate()
-    gate.encoder = model.encoder  # the comparison encodes sentences outside classify_many
     keyed = make_client(gate, api_keys="alpha")
     calls = len(gate.calls)
     payload = {"a": TEXT, "b": TEXT}
