@@ -24,6 +24,7 @@ from typing import Any
 
 from model.card import ModelCard, incompatible_libraries, render_markdown
 from model.encoder import file_sha256
+from model.heads import Head
 from model.lexical import CombinedHead, LexicalHead
 from model.linear_head import LinearHead
 
@@ -101,20 +102,27 @@ def check_compatible(card: ModelCard) -> None:
         )
 
 
-def load_heads(model_dir: Path, card: ModelCard, estimators: bool = False) -> dict[str, Any]:
-    """Verified heads, keyed by label name: the serving arrays where the model has them,
-    else (or with ``estimators``) the allow-listed scikit-learn estimators. A head with an
-    n-gram model in the card comes combined with it, except with ``estimators``."""
+def load_heads(model_dir: Path, card: ModelCard) -> dict[str, Head]:
+    """Verified serving heads, keyed by label name: the arrays where the model has them,
+    else reduced from its allow-listed estimators. A head with an n-gram model in the card
+    comes combined with it."""
     verify_files(model_dir, card)
-    if not estimators and all(arrays_file(head) in card.files for head in card.labels):
-        heads: dict[str, Any] = {
-            head: LinearHead.load(model_dir / arrays_file(head)) for head in card.labels
-        }
-        for head, info in card.lexical.items():
-            lexical = LexicalHead.load(model_dir / info["file"])
-            heads[head] = CombinedHead(heads[head], lexical, float(info["weight"]),
-                                       float(info["beta"]))
-        return heads
+    if all(arrays_file(head) in card.files for head in card.labels):
+        arrays = {head: LinearHead.load(model_dir / arrays_file(head)) for head in card.labels}
+    else:
+        arrays = {head: LinearHead.from_estimator(estimator)
+                  for head, estimator in load_estimators(model_dir, card).items()}
+    heads: dict[str, Head] = dict(arrays)
+    for head, info in card.lexical.items():
+        lexical = LexicalHead.load(model_dir / info["file"])
+        heads[head] = CombinedHead(arrays[head], lexical, float(info["weight"]),
+                                   float(info["beta"]))
+    return heads
+
+
+def load_estimators(model_dir: Path, card: ModelCard) -> dict[str, Any]:
+    """The verified, allow-listed scikit-learn estimators (for inspection and re-export)."""
+    verify_files(model_dir, card)
     check_compatible(card)
     sio = import_skops()
     heads = {}
@@ -144,6 +152,7 @@ def write_model(
     ``lexical`` maps a head to its fitted n-gram pipeline, written as arrays.
     """
     out = out.resolve()
+    check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a model is read by other users too
@@ -171,6 +180,35 @@ def write_model(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+class NotAModelError(ValueError):
+    """An output directory that holds something other than a presslens model."""
+
+
+def check_replaceable(out: Path) -> None:
+    """Refuse to write over anything but a presslens model or an empty directory.
+
+    Replacing a model removes the old directory, so ``--out .`` or ``--out ~`` must never
+    get that far: whatever is not a model (its ``card.json`` parses) is left alone.
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise NotAModelError(f"--out {out} is a file, not a model directory; choose a new path")
+    entries = sorted(p.name for p in out.iterdir())
+    if not entries:
+        return
+    try:
+        read_card(out)
+    except ModelLoadError as error:
+        shown = ", ".join(entries[:8]) + (f", … ({len(entries)} entries)" if len(entries) > 8
+                                          else "")
+        raise NotAModelError(
+            f"--out {out} is not empty and is not a presslens model ({error}); it holds: "
+            f"{shown}. Nothing was written: choose a new or empty directory, or an existing "
+            "model to replace"
+        ) from error
 
 
 def _swap_in(staging: Path, out: Path) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from model.heads import FeatureHead, TextHead
 from model.linear_head import softmax
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
@@ -93,22 +94,27 @@ class CombinedHead:
     """An embedding head and a lexical head, their probabilities averaged at ``weight``
     and recalibrated with one temperature."""
 
-    embedding: Any
-    lexical: Any  # LexicalHead, or the scikit-learn pipeline it was taken from
+    embedding: FeatureHead
+    lexical: TextHead  # LexicalHead, or the scikit-learn pipeline it was taken from
     weight: float = LEXICAL_WEIGHT
     beta: float = 1.0  # inverse temperature of the mix, fitted on cross-validated mixes
-    reads_text = True
 
     @property
     def classes_(self) -> np.ndarray:
         return self.embedding.classes_
 
-    def predict_proba(self, features: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, features: np.ndarray, texts: Sequence[str] = ()) -> np.ndarray:
         if list(self.lexical.classes_) != list(self.embedding.classes_):
             raise ValueError("the lexical and embedding heads order their classes differently")
-        mix = ((1 - self.weight) * self.embedding.predict_proba(features)
-               + self.weight * self.lexical.predict_proba(list(texts)))
-        return sharpen(mix, self.beta)
+        mixed = mix(self.embedding.predict_proba(features),
+                    self.lexical.predict_proba(list(texts)), self.weight)
+        return sharpen(mixed, self.beta)
+
+
+def mix(embedding: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
+    """The two heads' probabilities averaged, ``weight`` the lexical head's share: one
+    formula for serving and for the cross-validated mixes training fits ``beta`` on."""
+    return (1 - weight) * embedding + weight * lexical
 
 
 def sharpen(proba: np.ndarray, beta: float) -> np.ndarray:

@@ -1,7 +1,7 @@
 """A fitted head reduced to its arrays, for serving without scikit-learn.
 
 Every head is standardisation, one multinomial logistic layer and a temperature
-(``model.heads.make_head``). Applying that is three numpy lines, while importing
+(``training.heads.make_head``). Applying that is three numpy lines, while importing
 scikit-learn and skops to rebuild the estimator costs a serving process about three
 seconds and a hundred MB. Training writes both forms: ``<head>.skops`` keeps the
 scikit-learn estimator for inspection and refitting, ``<head>.npz`` serves. The arrays are
@@ -10,6 +10,7 @@ read with ``allow_pickle=False``, so loading them runs no code from the file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ class LinearHead:
             raise UnsupportedHeadError("a head needs three or more classes to reduce to arrays")
         return cls(np.asarray(head.classes_).astype(str), mean, scale, coef, intercept, beta)
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+    def predict_proba(self, X: np.ndarray, texts: Sequence[str] = ()) -> np.ndarray:
+        """Class probabilities; ``texts`` is unused (``model.heads.Head``)."""
         logits = ((np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_) @ self.coef_.T
         return softmax(self.beta_ * (logits + self.intercept_))
 

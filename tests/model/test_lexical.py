@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.heads import make_lexical
 from model.lexical import CombinedHead, LexicalHead, ngrams
+from training.heads import make_lexical
 
 DATA = Path(__file__).resolve().parents[2] / "training" / "data"
 

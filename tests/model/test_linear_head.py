@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.artifact import load_heads, read_card
+from model.artifact import load_estimators, load_heads, read_card
 from model.linear_head import LinearHead, UnsupportedHeadError
 
 
 @pytest.mark.parametrize("head", ["framing", "stance"])
 def test_arrays_match_the_estimator(shipped_model_dir: Path, head: str) -> None:
     card = read_card(shipped_model_dir)
-    estimator = load_heads(shipped_model_dir, card, estimators=True)[head]
+    estimator = load_estimators(shipped_model_dir, card)[head]
     served = load_heads(shipped_model_dir, card)[head]
     arrays = getattr(served, "embedding", served)  # framing: combined with its n-gram model
     assert isinstance(arrays, LinearHead)

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from model.artifact import ModelLoadError, load_heads, read_card, write_model
+from model.artifact import (
+    ModelLoadError,
+    load_estimators,
+    load_heads,
+    read_card,
+    write_model,
+)
 from model.encoder import file_sha256
 from training.dataset import DataError
 
@@ -61,7 +67,7 @@ def test_crash_while_writing_keeps_old_model_and_leaves_no_debris(
     shutil.copytree(small_model_dir, model_dir)
     before = snapshot(model_dir)
     card = read_card(model_dir)
-    heads = load_heads(model_dir, card, estimators=True)
+    heads = load_estimators(model_dir, card)
 
     def explode(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
@@ -91,7 +97,7 @@ def test_loading_refuses_another_scikit_learn_release(
     card["libraries"]["scikit-learn"] = "0.24.2"
     (model_dir / "card.json").write_text(json.dumps(card))
     with pytest.raises(ModelLoadError, match=r"scikit-learn .* the model needs 0\.24\.2"):
-        load_heads(model_dir, read_card(model_dir), estimators=True)
+        load_estimators(model_dir, read_card(model_dir))
     # The serving arrays do not depend on scikit-learn: they still load.
     assert set(load_heads(model_dir, read_card(model_dir))) == {"framing", "stance"}
 
