@@ -8,7 +8,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run test model docker docker-check
+.PHONY: setup run test test-slow model docker docker-check
 
 setup: $(VENV)/.installed
 
@@ -28,9 +28,15 @@ $(VENV)/.installed: pyproject.toml
 run: setup
 	$(VENV)/bin/presslens serve
 
+# The fast suite (lint, import rules, every test but full training runs): minutes.
 test: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -m "not rebuild"
+
+# Training end to end on a small subset (fine-tune a few steps, fit, score, export).
+test-slow: setup
+	$(PY) -m pytest -m rebuild -v
 
 # Rebuild the shipped model from the corpus (and NewsMTSC's train set when present).
 model: setup

@@ -11,6 +11,7 @@ from importlib import metadata
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from model.predict import Presslens, default_backend
 from service.batching import Batcher
@@ -70,8 +71,10 @@ def create_app(settings: Settings | None = None, loader: Loader = load_model) ->
         finally:
             await asyncio.to_thread(batcher.stop, STOP_TIMEOUT_S)
 
-    app = FastAPI(title="presslens", version=_version(), description=DESCRIPTION,
-                  lifespan=lifespan)
+    # FastAPIOffline serves /docs and /redoc from Swagger UI's and ReDoc's files in the
+    # fastapi-offline package: FastAPI's own pages load them from a CDN, blank offline.
+    app = FastAPIOffline(title="presslens", version=_version(), description=DESCRIPTION,
+                         lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)

@@ -146,3 +146,21 @@ def test_compare_view_aligns_the_seeds(live_server: str, model: Presslens,
         browser.close()
     assert not problems
     assert (ARTIFACTS / "page-compare-seeds.png").stat().st_size > 10_000
+
+
+def test_interactive_docs_render_with_no_network(live_server: str) -> None:
+    """Swagger UI comes from the package's own files: every request stays on the box."""
+    from playwright.sync_api import sync_playwright
+
+    off_box: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page()
+        page.on("request", lambda request: off_box.append(request.url)
+                if urlparse(request.url).hostname not in {"127.0.0.1", None} else None)
+        page.goto(f"{live_server}/docs")
+        page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        browser.close()
+    assert "/v1/classify" in paths and "/v1/compare" in paths
+    assert off_box == []
