@@ -1,10 +1,15 @@
-"""Request and response bodies of POST /v1/compare: two versions of a story, what changed."""
+"""Request and response bodies of POST /v1/compare: two versions of a story, what changed.
+
+The response's changes (pairs, removed, added, framing shift) are the model's own
+``Changes``, declared once in ``model.compare_results``; only the versions differ, their
+sentences carrying the API's offsets.
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from model.compare import PairComparison, StanceSummary
+from model.compare_results import Changes, StanceSummary
 from service.schemas import MAX_TARGETS, ArticleText, ModelRef, Sentence, Target
 
 
@@ -42,19 +47,17 @@ class CompareRow(BaseModel):
     b: int | None = Field(description="Sentence index in B; null: removed from A.")
 
 
-class CompareResponse(BaseModel):
+class ResponseVersions(BaseModel):
+    """The fields the response lists before its ``Changes``."""
+
     model: ModelRef
     threshold: float = Field(description="Cosine similarity from which sentences pair anywhere.")
     targets: list[str]
     a: CompareVersion
     b: CompareVersion
-    pairs: list[PairComparison] = Field(description="Aligned content sentences, in A's order.")
-    removed: list[int] = Field(description="A's content sentences with no counterpart in B.")
-    added: list[int] = Field(description="B's content sentences with no counterpart in A.")
-    framing_shift: dict[str, float] = Field(description="B's framing shares minus A's.")
-    changes: list[PairComparison] = Field(
-        description="Pairs whose framing or stance label changed, strongest change first."
-    )
+
+
+class CompareResponse(Changes, ResponseVersions):  # fields: ResponseVersions', Changes', rows
     rows: list[CompareRow] = Field(
         description="Side-by-side rows: pairs and removed in A's order, added where they fall."
     )

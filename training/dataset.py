@@ -12,7 +12,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.encoder import file_sha256
 from model.labels import HEADS, LABELS
+from training.annotation_keys import normalise
 
 TEXT = "text"
 TARGET = "target"
@@ -42,6 +44,16 @@ class Row:
     story: str | None = None
 
 
+def story_key(row: Row) -> str:
+    """Story when known (so no story is on both sides of a fold), else the text itself."""
+    return row.story or hashlib.sha1(row.text.encode()).hexdigest()
+
+
+def text_key(text: str) -> str:
+    """A text as duplicates are found: whitespace folded, case ignored."""
+    return normalise(text).casefold()
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     path: str
@@ -66,7 +78,7 @@ class Dataset:
             return rows
         unique: dict[str, Row] = {}
         for row in rows:
-            unique.setdefault(_normalise(row.text), row)
+            unique.setdefault(text_key(row.text), row)
         return list(unique.values())
 
 
@@ -83,7 +95,7 @@ def load(paths: list[Path], for_training: bool = True) -> Dataset:
         problems += file_problems
         rows += file_rows
         if path.is_file():
-            files.append(SourceFile(str(path), _sha256(path), len(file_rows), _source(path)))
+            files.append(SourceFile(str(path), file_sha256(path), len(file_rows), _source(path)))
     if not problems:
         problems += _conflicts(rows)
     if not problems:
@@ -156,7 +168,7 @@ def _conflicts(rows: list[Row]) -> list[str]:
         for row in rows:
             if head in row.labels:
                 key_target = row.target.casefold() if head == "stance" and row.target else None
-                seen[(_normalise(row.text), key_target)].append(row)
+                seen[(text_key(row.text), key_target)].append(row)
         for group in seen.values():
             values = {r.labels[head] for r in group}
             if len(values) > 1:
@@ -181,14 +193,6 @@ def _class_sizes(dataset: Dataset) -> list[str]:
 def _lines(lines: list[int]) -> str:
     shown = ", ".join(str(n) for n in lines[:20])
     return f"line{'s' if len(lines) > 1 else ''} {shown}{' …' if len(lines) > 20 else ''}"
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _source(path: Path) -> str:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from model.predict import Presslens, SentenceResult
-from service.batching import Batcher, QueueFullError, ShuttingDownError
+from model.predict import SentenceResult
 from service.body import JSON, body_kind, check_chars, decode_utf8, parse_json, read_limited
-from service.deps import BatcherDep, HolderDep, SettingsDep
+from service.deps import SettingsDep
 from service.errors import ApiError
-from service.openapi import request_body
 from service.results import model_ref, sentence, summarize
+from service.routes.labelling import Labeller, LabellerDep, labelling_route
 from service.schemas import (
     MAX_TARGETS,
     BatchRequest,
@@ -24,10 +23,8 @@ from service.schemas import (
     ClassifyResponse,
     DocumentResult,
     Target,
-    error_responses,
 )
 from service.security import require_api_key
-from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["classify"], dependencies=[Depends(require_api_key)])
 
@@ -39,17 +36,9 @@ TargetQuery = Annotated[
 
 
 async def _classify(
-    batcher: Batcher, model: Presslens, documents: Sequence[tuple[str, Sequence[str]]],
-    settings: Settings,
+    labeller: Labeller, documents: Sequence[tuple[str, Sequence[str]]]
 ) -> list[list[SentenceResult]]:
-    try:
-        return await batcher.classify(model, documents)
-    except QueueFullError as error:
-        raise ApiError(503, "overloaded", str(error),
-                       {"Retry-After": str(settings.retry_after)}) from error
-    except ShuttingDownError as error:
-        raise ApiError(503, "shutting_down", str(error),
-                       {"Retry-After": str(settings.retry_after)}) from error
+    return [d.sentences for d in await labeller.label(documents)]
 
 
 def _plain_text(text: str) -> ClassifyRequest:
@@ -87,26 +76,15 @@ async def batch_request(request: Request, settings: SettingsDep) -> BatchRequest
     return body
 
 
-CLASSIFY_ERRORS: dict[int | str, dict[str, Any]] = error_responses(
-    400, 401, 413, 415, 422, 503
-)
-
-
-@router.post(
-    "/classify",
-    response_model=ClassifyResponse,
-    responses=CLASSIFY_ERRORS,
-    openapi_extra=request_body(ClassifyRequest, text=True),
-    summary="Label every sentence of one article",
-)
+@labelling_route(router, "/classify", ClassifyRequest, ClassifyResponse,
+                 "Label every sentence of one article", text=True)
 async def classify(
-    body: Annotated[ClassifyRequest, Depends(classify_request)],
-    settings: SettingsDep, holder: HolderDep, batcher: BatcherDep,
+    body: Annotated[ClassifyRequest, Depends(classify_request)], labeller: LabellerDep
 ) -> ClassifyResponse:
     """JSON `{"text", "targets"}`, or the article as a `text/plain` body (targets in
     `?target=`). `text[start:end]` of the request equals each sentence's `text`."""
-    model = holder.model
-    [results] = await _classify(batcher, model, [(body.text, body.targets)], settings)
+    model = labeller.model
+    [results] = await _classify(labeller, [(body.text, body.targets)])
     return ClassifyResponse(
         model=model_ref(model.card),
         sentences=[sentence(r) for r in results],
@@ -114,20 +92,14 @@ async def classify(
     )
 
 
-@router.post(
-    "/classify/batch",
-    response_model=BatchResponse,
-    responses=CLASSIFY_ERRORS,
-    openapi_extra=request_body(BatchRequest),
-    summary="Label several articles, answered in order",
-)
+@labelling_route(router, "/classify/batch", BatchRequest, BatchResponse,
+                 "Label several articles, answered in order")
 async def classify_batch(
-    body: Annotated[BatchRequest, Depends(batch_request)],
-    settings: SettingsDep, holder: HolderDep, batcher: BatcherDep,
+    body: Annotated[BatchRequest, Depends(batch_request)], labeller: LabellerDep
 ) -> BatchResponse:
-    model = holder.model
+    model = labeller.model
     documents = [(d.text, d.targets) for d in body.documents]
-    results = await _classify(batcher, model, documents, settings)
+    results = await _classify(labeller, documents)
     return BatchResponse(
         model=model_ref(model.card),
         documents=[

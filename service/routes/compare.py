@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from model.compare import Comparison, VersionSummary, build_comparison
-from model.predict import Presslens, SentenceResult
+from model.compare import build_comparison
+from model.compare_results import VersionSummary
 from service.body import JSON, body_kind, check_chars, decode_utf8, parse_json, read_limited
 from service.compare_schemas import CompareRequest, CompareResponse, CompareRow, CompareVersion
-from service.deps import BatcherDep, HolderDep, SettingsDep
-from service.openapi import request_body
+from service.deps import SettingsDep
 from service.results import model_ref, sentence
-from service.routes.classify import CLASSIFY_ERRORS, _classify
+from service.routes.labelling import LabellerDep, labelling_route
 from service.security import require_api_key
 
 router = APIRouter(prefix="/v1", tags=["compare"], dependencies=[Depends(require_api_key)])
@@ -31,18 +29,6 @@ async def compare_request(request: Request, settings: SettingsDep) -> CompareReq
     return body
 
 
-def _comparison(
-    model: Presslens, sentences_a: list[SentenceResult], sentences_b: list[SentenceResult],
-    targets: Sequence[str],
-) -> Comparison:
-    """Encode both versions' content sentences and compare (blocking: run in a thread)."""
-    content_a = [s.text for s in sentences_a if not s.boilerplate]
-    content_b = [s.text for s in sentences_b if not s.boilerplate]
-    vectors = model.encoder.encode(content_a + content_b)
-    return build_comparison(sentences_a, sentences_b, vectors[: len(content_a)],
-                            vectors[len(content_a):], targets)
-
-
 def _version(summary: VersionSummary) -> CompareVersion:
     return CompareVersion(
         sentences=[sentence(s) for s in summary.sentences],
@@ -52,25 +38,19 @@ def _version(summary: VersionSummary) -> CompareVersion:
     )
 
 
-@router.post(
-    "/compare",
-    response_model=CompareResponse,
-    responses=CLASSIFY_ERRORS,
-    openapi_extra=request_body(CompareRequest),
-    summary="Compare two versions of a story: what changed in how it is told",
-)
+@labelling_route(router, "/compare", CompareRequest, CompareResponse,
+                 "Compare two versions of a story: what changed in how it is told")
 async def compare(
-    body: Annotated[CompareRequest, Depends(compare_request)],
-    settings: SettingsDep, holder: HolderDep, batcher: BatcherDep,
+    body: Annotated[CompareRequest, Depends(compare_request)], labeller: LabellerDep
 ) -> CompareResponse:
     """Both versions are labelled through the shared queue (503 when it is full); their
     content sentences are then paired one to one by embedding similarity. Indices in
     `pairs`, `removed`, `added`, `changes` and `rows` point into each version's `sentences`."""
-    model = holder.model
-    sentences_a, sentences_b = await _classify(
-        batcher, model, [(body.a, body.targets), (body.b, body.targets)], settings
-    )
-    result = await run_in_threadpool(_comparison, model, sentences_a, sentences_b, body.targets)
+    model = labeller.model
+    a, b = await labeller.label([(body.a, body.targets), (body.b, body.targets)])
+    # aligns on the vectors of the batched call: no second encoding, no work outside the queue
+    result = await run_in_threadpool(
+        build_comparison, a.sentences, b.sentences, a.vectors, b.vectors, body.targets)
     return CompareResponse(
         model=model_ref(model.card),
         threshold=result.threshold,

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, el, svg, colour, percent } = presslens;
+  const { api, el, colour, shareChart, legend, targets, onSubmit } = presslens;
 
   function describe(prediction) {
     const scores = Object.entries(prediction.scores)
@@ -56,26 +56,6 @@
     reading.append(points.slice(at).join(""));
   }
 
-  function renderChart(shares) {
-    const chart = document.getElementById("framing-chart");
-    const labels = Object.keys(shares);
-    const row = 26, labelWidth = 150, barWidth = 220;
-    chart.replaceChildren();
-    chart.setAttribute("viewBox", `0 0 ${labelWidth + barWidth + 50} ${row * labels.length}`);
-    chart.setAttribute("height", String(row * labels.length));
-    labels.forEach((label, i) => {
-      const y = i * row;
-      const name = svg("text", { x: labelWidth - 8, y: y + 17, "text-anchor": "end" });
-      name.textContent = label;
-      const bar = svg("rect", { x: labelWidth, y: y + 4, height: row - 8, rx: 3,
-                                width: Math.max(1, shares[label] * barWidth),
-                                fill: colour(label, labels), stroke: "#888", "data-label": label });
-      const value = svg("text", { x: labelWidth + shares[label] * barWidth + 6, y: y + 17 });
-      value.textContent = percent(shares[label]);
-      chart.append(name, bar, value);
-    });
-  }
-
   function renderSummary(summary) {
     document.getElementById("counts").textContent =
       `${summary.sentences} sentences: ${summary.content} labelled, ` +
@@ -93,46 +73,22 @@
     }
   }
 
-  function renderLegend(labels) {
-    const legend = document.getElementById("legend");
-    legend.replaceChildren("Framing: ");
-    for (const label of labels) {
-      legend.append(el("span", { class: "swatch", style: `background: ${colour(label, labels)}`,
-                                 text: label }));
-    }
-    legend.append(el("span", { class: "swatch boilerplate", text: "boilerplate" }));
-  }
-
-  async function submit(event) {
-    event.preventDefault();
+  async function classify() {
     const text = document.getElementById("article").value;
-    const targets = document.getElementById("targets").value
-      .split(",").map((t) => t.trim()).filter(Boolean);
-    const status = document.getElementById("classify-status");
-    const button = document.getElementById("classify-button");
-    status.textContent = "Labelling…";
-    button.disabled = true;
-    try {
-      const result = await api("/v1/classify", { text, targets });
-      const labels = Object.keys(result.summary.framing);
-      renderReading(text, result.sentences, labels);
-      renderChart(result.summary.framing);
-      renderSummary(result.summary);
-      renderLegend(labels);
-      document.getElementById("classify-result").hidden = false;
-      status.textContent = `Done: ${result.sentences.length} sentences ` +
-        `(${result.model.id} ${result.model.version}).`;
-    } catch (error) {
-      status.textContent = error.message;
-      status.classList.add("error");
-      return;
-    } finally {
-      button.disabled = false;
-    }
-    status.classList.remove("error");
+    const stanceTargets = targets(document.getElementById("targets"));
+    const result = await api("/v1/classify", { text, targets: stanceTargets });
+    const labels = Object.keys(result.summary.framing);
+    renderReading(text, result.sentences, labels);
+    shareChart(document.getElementById("framing-chart"), result.summary.framing, labels, 220);
+    renderSummary(result.summary);
+    legend(document.getElementById("legend"), labels,
+           { class: "swatch boilerplate", text: "boilerplate" });
+    document.getElementById("classify-result").hidden = false;
+    return `Done: ${result.sentences.length} sentences ` +
+      `(${result.model.id} ${result.model.version}).`;
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    document.getElementById("classify-form").addEventListener("submit", submit);
+    onSubmit("classify", "Labelling…", classify);
   });
 })();

@@ -2,25 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, el, svg, colour, percent } = presslens;
-
-  function shareChart(chart, shares, labels) {
-    const row = 26, labelWidth = 150, barWidth = 200;
-    chart.replaceChildren();
-    chart.setAttribute("viewBox", `0 0 ${labelWidth + barWidth + 50} ${row * labels.length}`);
-    chart.setAttribute("height", String(row * labels.length));
-    labels.forEach((label, i) => {
-      const y = i * row;
-      const name = svg("text", { x: labelWidth - 8, y: y + 17, "text-anchor": "end" });
-      name.textContent = label;
-      const bar = svg("rect", { x: labelWidth, y: y + 4, height: row - 8, rx: 3,
-                                width: Math.max(1, shares[label] * barWidth),
-                                fill: colour(label, labels), stroke: "#888", "data-label": label });
-      const value = svg("text", { x: labelWidth + shares[label] * barWidth + 6, y: y + 17 });
-      value.textContent = percent(shares[label]);
-      chart.append(name, bar, value);
-    });
-  }
+  const { api, el, colour, shareChart, legend, targets, onSubmit } = presslens;
 
   function stanceText(stance) {
     return stance.map((s) => (s.target ? `${s.label} · ${s.target}` : s.label)).join(", ");
@@ -88,49 +70,25 @@
       `${result.b.boilerplate.length} in B. Framing shift B − A: ${shift}.`;
   }
 
-  function renderLegend(labels) {
-    const legend = document.getElementById("compare-legend");
-    legend.replaceChildren("Framing: ");
-    for (const label of labels) {
-      legend.append(el("span", { class: "swatch", style: `background: ${colour(label, labels)}`,
-                                 text: label }));
-    }
-    legend.append(el("span", { class: "swatch framing-changed", text: "framing changed" }));
-  }
-
-  async function submit(event) {
-    event.preventDefault();
+  async function compare() {
     const a = document.getElementById("compare-a").value;
     const b = document.getElementById("compare-b").value;
-    const targets = document.getElementById("compare-targets").value
-      .split(",").map((t) => t.trim()).filter(Boolean);
-    const status = document.getElementById("compare-status");
-    const button = document.getElementById("compare-button");
-    status.textContent = "Comparing…";
-    button.disabled = true;
-    try {
-      const result = await api("/v1/compare", { a, b, targets });
-      const labels = Object.keys(result.a.framing);
-      shareChart(document.getElementById("compare-chart-a"), result.a.framing, labels);
-      shareChart(document.getElementById("compare-chart-b"), result.b.framing, labels);
-      renderRows(result, labels);
-      renderBoilerplate(result.a, "compare-boilerplate-a");
-      renderBoilerplate(result.b, "compare-boilerplate-b");
-      renderCounts(result);
-      renderLegend(labels);
-      document.getElementById("compare-result").hidden = false;
-      status.textContent = `Done (${result.model.id} ${result.model.version}).`;
-    } catch (error) {
-      status.textContent = error.message;
-      status.classList.add("error");
-      return;
-    } finally {
-      button.disabled = false;
-    }
-    status.classList.remove("error");
+    const stanceTargets = targets(document.getElementById("compare-targets"));
+    const result = await api("/v1/compare", { a, b, targets: stanceTargets });
+    const labels = Object.keys(result.a.framing);
+    shareChart(document.getElementById("compare-chart-a"), result.a.framing, labels, 200);
+    shareChart(document.getElementById("compare-chart-b"), result.b.framing, labels, 200);
+    renderRows(result, labels);
+    renderBoilerplate(result.a, "compare-boilerplate-a");
+    renderBoilerplate(result.b, "compare-boilerplate-b");
+    renderCounts(result);
+    legend(document.getElementById("compare-legend"), labels,
+           { class: "swatch framing-changed", text: "framing changed" });
+    document.getElementById("compare-result").hidden = false;
+    return `Done (${result.model.id} ${result.model.version}).`;
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    document.getElementById("compare-form").addEventListener("submit", submit);
+    onSubmit("compare", "Comparing…", compare);
   });
 })();

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from model.compare import Comparison, align, build_comparison, compare
 from model.labels import FRAMING, LABELS, STANCE
-from model.predict import DEFAULT_MODEL_DIR, Prediction, Presslens, SentenceResult
+from model.predict import DEFAULT_MODEL_DIR, LabelledDocument, Prediction, Presslens, SentenceResult
 from model.segment import split
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -168,15 +168,17 @@ class HandLabelled(Presslens):
         super().__init__(model.encoder, {}, model.card)
         self.labels = [pair for doc in labels.values() for pair in doc]
 
-    def classify_many(
+    def label_documents(
         self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
-    ) -> list[list[SentenceResult]]:
-        return [
+    ) -> list[LabelledDocument]:
+        documents = [
             [_sentence(i, s.text, None if s.boilerplate else self.hand_label(s.text),
                        None if s.boilerplate else {None: "neutral"}, s.boilerplate)
              for i, s in enumerate(split(text))]
             for text in texts
         ]
+        return [LabelledDocument(doc, self.encoder.encode(
+            [s.text for s in doc if not s.boilerplate])) for doc in documents]
 
     def hand_label(self, text: str) -> str:
         matches = [label for opening, label in self.labels if text.startswith(opening)]
@@ -362,9 +364,9 @@ def test_real_model_changes_are_the_pairs_whose_labels_differ(model: Presslens,
 @pytest.fixture
 def cli_model(monkeypatch: pytest.MonkeyPatch, hand_model: HandLabelled) -> None:
     """The CLI loads the hand-labelled model instead of reading a model directory."""
-    from presslens import cli
+    from presslens.commands import common
 
-    monkeypatch.setattr(cli, "_load", lambda model_dir, backend: hand_model)
+    monkeypatch.setattr(common, "load_model", lambda model_dir, backend: hand_model)
 
 
 @pytest.mark.slow

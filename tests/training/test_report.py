@@ -17,17 +17,13 @@ from typer.testing import CliRunner
 from model.labels import FRAMING, LABELS, STANCE
 from model.predict import Presslens
 from presslens import cli
+from presslens.commands import common
 from training.dataset import Row
 from training.metrics import head_metrics
-from training.report import (
-    Bootstrap,
-    build_report,
-    group_values,
-    head_views,
-    intervals,
-    proxy_section,
-    scores_from_confusion,
-)
+from training.report import build_report, head_views
+from training.report_groups import group_values
+from training.report_intervals import Bootstrap, intervals, scores_from_confusion
+from training.report_proxies import proxy_section
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_CSV = ROOT / "training" / "data" / "test.csv"
@@ -270,7 +266,7 @@ def test_proxies_section_scores_stance_and_draws_roc_curves(
 @pytest.fixture
 def cli_with_model(small_model: Presslens, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """The command line, handed the already loaded small model instead of loading one."""
-    monkeypatch.setattr(cli, "_load", lambda model_dir, backend: small_model)
+    monkeypatch.setattr(common, "load_model", lambda model_dir, backend: small_model)
     return CliRunner()
 
 

@@ -1,0 +1,1 @@
+"""The ``presslens`` commands, one module each; ``presslens.cli`` registers them."""
