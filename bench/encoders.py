@@ -16,7 +16,13 @@ new Python process is started; it measures
   ``--rounds`` passes, as the least disturbed by other load on the machine; also per
   second of the process's CPU time (all its threads), which other load disturbs less;
 - sentences/s at batch 1 and the single-sentence latency p50: one sentence per call;
-- peak RSS of the process (``ru_maxrss``), and whether torch was imported.
+- peak RSS of the process (``ru_maxrss``), and whether torch was imported;
+- labelled sentences/s: the whole model (one encoding, both heads) over the same sentences,
+  64 per call, best of ``--rounds``.
+
+A reference row, ``st-minilm``, is sentence-transformers on torch running the stock
+all-MiniLM-L6-v2 in fp32 (``SentenceTransformer.encode``, batch 64): the yardstick the
+real-news issue sets, "label at least as many sentences per second as that encodes".
 
 The sentences are the seed articles' sentences (``seeds/*.txt``), repeated to ``N``.
 ``--unbucketed`` adds rows for the torch-free backends with length bucketing off (one padded
@@ -40,6 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 CHILD_FLAG = "--child"
+REFERENCE = "st-minilm"
 ENCODER_FLAG = "--encoder-only"
 
 
@@ -58,16 +65,52 @@ def encoder_only(spec: dict[str, Any]) -> None:
     model_dir = Path(spec["model"]) if spec["model"] else ROOT / "model" / "default"
     # The card as plain JSON: its pydantic model is part of loading the model, not the encoder.
     card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
-    if spec["backend"] == "torch":
+    if spec["backend"] == REFERENCE:
+        encoder = _reference()
+    elif spec["backend"] == "torch":
         from model.encoder import TorchEncoder
 
-        encoder = TorchEncoder(card["encoder"]["name"])
+        encoder = TorchEncoder(card["encoder"]["name"], base=model_dir)
     else:
         from model.onnx_encoder import load_exported
 
         encoder = load_exported(model_dir / card["exports"].get("dir", "onnx"), spec["backend"])
     encoder.encode(["The council approved the budget on Tuesday."])
     print("ready", flush=True)
+
+
+class _Reference:
+    """sentence-transformers itself on the stock MiniLM, behind ``encode``."""
+
+    def __init__(self) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        from model.encoder import resolve_encoder_path
+
+        self.model = SentenceTransformer(str(resolve_encoder_path("default")), device="cpu")
+        self.batch_size = 64
+
+    def encode(self, texts: list[str]) -> Any:
+        return self.model.encode(texts, batch_size=self.batch_size)
+
+
+def _reference() -> _Reference:
+    return _Reference()
+
+
+def _labelling_rate(model: Any, texts: list[str], rounds: int) -> float:
+    """Best sentences/s of the whole model (one encoding, every head), 64 per call."""
+    from model.features import Unit
+
+    units = [Unit(t) for t in texts]
+    model.predict_units(units[:64])
+    best = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for first in range(0, len(units), 64):
+            model.predict_units(units[first : first + 64])
+        best = max(best, len(units) / (time.perf_counter() - start))
+    return best
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +120,12 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     from model.predict import Presslens
 
     texts = sentences(spec["sentences"])
-    encoder = Presslens.load(spec["model"], spec["backend"]).encoder
+    model = None
+    if spec["backend"] == REFERENCE:
+        encoder = _reference()
+    else:
+        model = Presslens.load(spec["model"], spec["backend"])
+        encoder = model.encoder
     encoder.encode(texts[:1])
     print("ready", flush=True)  # the parent stops the cold-start clock here
     if spec.get("unbucketed"):
@@ -98,6 +146,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         encoder.encode([text])
         latencies.append(time.perf_counter() - start)
     return {
+        "label_per_s": _labelling_rate(model, texts, spec["rounds"]) if model else None,
         "batch64_per_s": best_64,
         "batch64_per_cpu_s": best_cpu,
         "batch1_per_s": len(singles) / sum(latencies),
@@ -153,7 +202,9 @@ def available_backends(model: Path | None) -> list[str]:
 
 def table(results: dict[str, dict[str, Any]]) -> str:
     base = results.get("torch")
-    head = ("backend", "b1 sent/s", "b64 sent/s", "b64 sent/CPU-s", "p50 ms",
+    reference = results.get(REFERENCE, {}).get("batch64_per_s")
+    head = ("backend", "labelled sent/s", "labelled ×st-minilm", "b1 sent/s", "b64 sent/s",
+            "b64 sent/CPU-s", "p50 ms",
             "encoder cold s", "model cold s", "peak RSS MB", "b64 ×torch", "b64 CPU ×torch",
             "b1 ×torch", "encoder cold ×torch", "model cold ×torch", "RSS ×torch",
             "torch imported")
@@ -165,8 +216,11 @@ def table(results: dict[str, dict[str, Any]]) -> str:
                                                   "cold_start_s", "peak_rss_mb")]
             if base else ["–"] * 6
         )
+        labelled = (f"{r['label_per_s']:.0f} | "
+                    + (f"{r['label_per_s'] / reference:.2f}" if reference else "–")
+                    if r.get("label_per_s") else "– | –")
         lines.append(
-            f"| {name} | {r['batch1_per_s']:.0f} | {r['batch64_per_s']:.0f} | "
+            f"| {name} | {labelled} | {r['batch1_per_s']:.0f} | {r['batch64_per_s']:.0f} | "
             f"{r['batch64_per_cpu_s']:.0f} | "
             f"{r['p50_ms']:.1f} | {r['encoder_cold_start_s']:.2f} | {r['cold_start_s']:.2f} | "
             f"{r['peak_rss_mb']:.0f} | "
@@ -186,7 +240,7 @@ def main() -> None:
     parser.add_argument("--unbucketed", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    backends = args.backend or available_backends(args.model)
+    backends = args.backend or [REFERENCE, *available_backends(args.model)]
     runs = [(b, False) for b in backends]
     if args.unbucketed:
         runs += [(b, True) for b in backends if b != "torch"]

