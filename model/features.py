@@ -44,10 +44,20 @@ class Encoded:
     encoder: Encoder
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """The encoder's pooled sentence vectors (as sentence-transformers pools them)."""
+        """Unit vectors of what each sentence says, for compare's alignment: the mean of
+        the middle layer's token states.
+
+        Fine-tuning turns the last layer into a framing and stance detector, so two
+        sentences with the same framing look alike there whatever they report; the middle
+        layer moves less and still says what a sentence is about (with the fine-tuned
+        default, it pairs the seed rewrite's sentences as a reader does; the last layer
+        missed three of those pairs).
+        """
         if not texts:
             return np.zeros((0, self.encoder.dimension), dtype=np.float32)
-        return np.stack([pool(self.states[t], self.encoder.pooling) for t in texts])
+        means = np.stack([self.states[t].middle.mean(axis=0) for t in texts])
+        return (means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+                ).astype(np.float32)
 
     def framing(self, texts: Sequence[str]) -> np.ndarray:
         """Per text: the sentence vector, the mean of the middle layer's token states

@@ -45,7 +45,9 @@ class LinearHead:
         try:
             (calibrated,) = head.calibrated_classifiers_
             (temperature,) = calibrated.calibrators
-            scaler, logistic = (step for _, step in calibrated.estimator.steps)
+            # a head calibrated on held-out data wraps its pipeline in a FrozenEstimator
+            pipeline = getattr(calibrated.estimator, "estimator", calibrated.estimator)
+            scaler, logistic = (step for _, step in pipeline.steps)
             beta = float(temperature.beta_)
             mean, scale = scaler.mean_, scaler.scale_
             coef, intercept = logistic.coef_, logistic.intercept_

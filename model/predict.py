@@ -12,7 +12,7 @@ import numpy as np
 from model.artifact import ModelLoadError, load_heads, read_card
 from model.card import ModelCard
 from model.encoder import Encoder
-from model.features import Unit, all_features
+from model.features import Unit, all_features, encode_units
 from model.heads import Head
 from model.labels import FRAMING, STANCE
 from model.segment import split
@@ -222,7 +222,9 @@ class Presslens:
         if not content:
             return np.zeros((0, self.encoder.dimension), dtype=np.float32)
         if vectors is None:  # features came from a training cache: encode once more
-            return self.encoder.encode([s.text for s in content])
+            texts = [s.text for s in content]
+            encoded = encode_units(self.encoder, [Unit(t) for t in texts], [FRAMING])
+            return encoded.sentence_vectors(texts)
         return vectors[[row_of[id(s)] for s in content]]
 
 

@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.labels import FRAMING, STANCE
 from model.segment import split
 from training.annotation_keys import normalise, sentence_key
+from training.dataset import Row
 
 csv.field_size_limit(100_000_000)
 
@@ -103,6 +105,14 @@ def load_real(
     for name, count in missing.items():
         log(f"real-news annotations: {count} keys of {name} not found in its file; skipped")
     return out
+
+
+def real_rows(sentences: list[RealSentence]) -> list[Row]:
+    """Annotated real sentences as training rows, grouped by article (or sentence)."""
+    return [Row(f"annotations:{s.dataset}", i + 1, s.text, None,
+                {FRAMING: s.framing, STANCE: s.stance} if s.framing else {STANCE: s.stance},
+                s.group)
+            for i, s in enumerate(sentences)]
 
 
 def of_split(sentences: Iterable[RealSentence], *names: str) -> list[RealSentence]:

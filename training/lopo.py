@@ -29,13 +29,13 @@ from model.encoder import TorchEncoder
 from model.labels import FRAMING, LABELS
 from model.predict import Presslens
 from training import build_default
-from training.annotations import RealSentence
+from training.annotations import RealSentence, of_split, real_rows
 from training.cache import FeatureCache
 from training.dataset import Dataset, Row
 from training.evaluate import head_predictions
 from training.fit import build_card, fit_heads, serving_heads
 from training.metrics import head_metrics
-from training.trainer import Trainer, real_rows
+from training.trainer import Trainer
 
 
 def _log(message: str) -> None:
@@ -63,8 +63,10 @@ def run(work: Path) -> dict[str, Any]:
                                       if s.publisher != publisher and s.split == "train"]
         held = [s for s in articles if s.publisher == publisher]
         data = _framing_only(Dataset(base.rows + real_rows(others), base.files))
+        dev = Dataset(real_rows([s for s in of_split(trainer.real, "dev")
+                                 if s.publisher != publisher]), [])
         heads, combined, _ = fit_heads(data, encoder, trainer.config.heads,
-                                       trainer.config.cache_dir)
+                                       trainer.config.cache_dir, dev=dev)
         card = build_card(data, encoder, {}, f"lopo-without-{publisher}")
         model = Presslens(encoder, serving_heads(heads, combined), card, cache.features)
         rows = real_rows(held)

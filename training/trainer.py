@@ -25,8 +25,15 @@ from model.card import ModelCard
 from model.encoder import DEFAULT_ENCODER, TorchEncoder, file_sha256
 from model.labels import FRAMING, STANCE
 from model.settings import core_settings
-from training.annotations import ANNOTATIONS, LICENCES, RealSentence, load_real, of_split
-from training.dataset import Dataset, Row, SourceFile, load
+from training.annotations import (
+    ANNOTATIONS,
+    LICENCES,
+    RealSentence,
+    load_real,
+    of_split,
+    real_rows,
+)
+from training.dataset import Dataset, SourceFile, load
 from training.finetune import Example, FinetuneConfig, finetune
 from training.fit import HeadConfig, fit_model
 from training.proxies import datasets_dir
@@ -66,14 +73,6 @@ class TrainingConfig(BaseModel):
         """The settings that shape the model (not where files happen to be)."""
         return self.model_dump(mode="json", exclude={"data", "out", "eval", "cache_dir",
                                                      "datasets_dir", "annotations"})
-
-
-def real_rows(sentences: list[RealSentence]) -> list[Row]:
-    """Annotated real sentences as training rows, grouped by article (or sentence)."""
-    return [Row(f"annotations:{s.dataset}", i + 1, s.text, None,
-                {FRAMING: s.framing, STANCE: s.stance} if s.framing else {STANCE: s.stance},
-                s.group)
-            for i, s in enumerate(sentences)]
 
 
 def real_sources(

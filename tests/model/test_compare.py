@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from model.compare import Comparison, align, build_comparison, compare
 from model.labels import FRAMING, LABELS, STANCE
 from model.predict import DEFAULT_MODEL_DIR, LabelledDocument, Prediction, Presslens, SentenceResult
-from model.segment import split
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CORPUS = Path(__file__).resolve().parents[2] / "training" / "data" / "train.csv"
@@ -171,14 +170,14 @@ class HandLabelled(Presslens):
     def label_documents(
         self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
     ) -> list[LabelledDocument]:
-        documents = [
-            [_sentence(i, s.text, None if s.boilerplate else self.hand_label(s.text),
-                       None if s.boilerplate else {None: "neutral"}, s.boilerplate)
-             for i, s in enumerate(split(text))]
-            for text in texts
-        ]
-        return [LabelledDocument(doc, self.encoder.encode(
-            [s.text for s in doc if not s.boilerplate])) for doc in documents]
+        # the model's own split and alignment vectors; hand labels instead of its heads
+        documents = super().label_documents(texts, targets)
+        for document in documents:
+            document.sentences[:] = [
+                _sentence(s.index, s.text, None if s.boilerplate else self.hand_label(s.text),
+                          None if s.boilerplate else {None: "neutral"}, s.boilerplate)
+                for s in document.sentences]
+        return documents
 
     def hand_label(self, text: str) -> str:
         matches = [label for opening, label in self.labels if text.startswith(opening)]

@@ -6,12 +6,12 @@ from model.features import Unit
 from model.labels import LABELS
 from model.predict import Presslens, mentioned_targets
 
-# The shipped model's level on the seeds (33 of 37; the model issue asks for 0.85). The
-# misses are hedged or scheduled reporting read as a claim or advocacy ("are said to have
-# discussed", "are set to finalize", "according to Bloomberg … are expected to") and a quoted
-# call to action ("… must be reinstated", rule 1) read as official_claim. This floor catches
-# regressions: a rebuild that labels one more seed sentence wrong fails it.
-SEED_FRAMING_FLOOR = 0.89
+# The shipped model's level on the seeds (35 of 37; the real-news issue asks for 0.90). The
+# two misses are characterisations in the reporter's voice ("Two of America's adversaries
+# are solidifying their ties…", "The regime in Teheran is being opposed…", rule 4) read as
+# neutral_reporting. This floor catches regressions: a rebuild that labels one more seed
+# sentence wrong fails it.
+SEED_FRAMING_FLOOR = 0.94
 
 
 def test_seed_framing_agrees_with_hand_labels(

@@ -117,3 +117,32 @@ def test_loading_refuses_an_encoder_mismatch(small_model_dir: Path, tmp_path: Pa
 def test_missing_card_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match=r"card\.json is missing"):
         read_card(tmp_path)
+
+
+def test_heads_chosen_and_calibrated_on_a_dev_set_serve_as_arrays(
+    small_csv: Path, tmp_path: Path
+) -> None:
+    """With selection "dev", C and the temperature come from held-out rows; the fitted
+    head still reduces to the arrays serving reads, with the same probabilities."""
+    import numpy as np
+
+    from model.encoder import TorchEncoder
+    from model.linear_head import LinearHead
+    from training.cache import FeatureCache
+    from training.dataset import load
+    from training.fit import HeadConfig, fit_heads, head_matrix
+
+    data = load([small_csv])
+    train = type(data)(data.rows[::2] + data.rows[1::4], data.files)
+    dev = type(data)(data.rows[3::4], data.files)
+    encoder = TorchEncoder()
+    config = HeadConfig(selection="dev", lexical_heads=(), c_grid=(0.001, 0.01))
+    heads, combined, metrics = fit_heads(train, encoder, config, tmp_path, dev=dev)
+    assert combined == {}
+    for head, estimator in heads.items():
+        assert metrics[head]["selected_on"] == "dev"
+        assert set(metrics[head]["macro_f1_by_C_on_dev"]) == {"0.001", "0.01"}
+        assert metrics[head]["dev"]["n"] == len(dev.for_head(head))
+        X = head_matrix(FeatureCache(encoder, tmp_path), dev.for_head(head), head)
+        np.testing.assert_allclose(LinearHead.from_estimator(estimator).predict_proba(X),
+                                   estimator.predict_proba(X), atol=1e-6)
