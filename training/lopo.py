@@ -47,8 +47,12 @@ def _framing_only(dataset: Dataset) -> Dataset:
                     for r in dataset.rows if FRAMING in r.labels], dataset.files)
 
 
-def run(work: Path) -> dict[str, Any]:
-    trainer = Trainer(build_default.config(work / "unused"), log=_log)
+def run(work: Path, epochs: float | None = None) -> dict[str, Any]:
+    config = build_default.config(work / "unused")
+    if epochs is not None and config.finetune is not None:
+        config = config.model_copy(
+            update={"finetune": config.finetune.model_copy(update={"epochs": epochs})})
+    trainer = Trainer(config, log=_log)
     full = trainer.dataset()
     articles = [s for s in trainer.real if s.publisher and s.framing]
     base = Dataset([r for r in full.rows if not r.file.endswith("polnear_train_articles")],
@@ -87,9 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument("--epochs", type=float, default=None,
+                        help="fine-tuning epochs (default: the default recipe's)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="presslens-lopo-") as work:
-        result = run(Path(work))
+        result = run(Path(work), args.epochs)
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

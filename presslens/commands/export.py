@@ -32,6 +32,11 @@ def export(
         exports = export_model_dir(model_dir, backends, default or SERVING_BACKEND)
     except (ModelLoadError, ValueError) as error:
         raise fail(error) from error
-    console.print(f"exported {', '.join(exports['backends'])} into {model_dir}/{exports['dir']} "
-                  f"(serving default: {exports['default']})")
+    from model.predict import default_backend
+
+    # the card records the preferred runtime; this machine may not run it (OpenVINO pays
+    # off only where the CPU has bf16), so say what will actually serve here
+    console.print(f"exported {', '.join(exports['backends'])} into {model_dir}/{exports['dir']}; "
+                  f"serving on this machine: {default_backend(model_dir)} "
+                  f"(card's preference: {exports['default']})")
     console.print_json(json.dumps({b: v.get("parity") for b, v in exports["backends"].items()}))
