@@ -8,6 +8,7 @@ file; ``quantize_dynamic`` turns the unfused graph's matrix multiplies into the 
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from pathlib import Path
 from typing import Any
@@ -33,17 +34,20 @@ def export_torch_to_onnx(encoder: TorchEncoder, path: Path) -> None:
     model.set_attn_implementation("eager")
 
     middle = encoder.middle_layer
+    # BERT-style encoders (MiniLM) take segment ids; MPNet and RoBERTa-style ones do not,
+    # and the graph then has no such input (the runtime feeds only the inputs it declares)
+    names = ["input_ids", "attention_mask"]
+    if "token_type_ids" in inspect.signature(model.forward).parameters:
+        names.append("token_type_ids")
 
     class HiddenStates(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            output = self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                output_hidden_states=True,
-            )
+        def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            output = self.model(**dict(zip(names, inputs, strict=True)),
+                                output_hidden_states=True)
             return output.last_hidden_state, output.hidden_states[middle]
 
     sample = encoder._tokenizer(
@@ -51,7 +55,6 @@ def export_torch_to_onnx(encoder: TorchEncoder, path: Path) -> None:
         padding=True,
         return_tensors="pt",
     )
-    names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {name: {0: "batch", 1: "sequence"} for name in [*names, *OUTPUTS]}
     try:
         with warnings.catch_warnings(), torch.inference_mode():
