@@ -1,5 +1,12 @@
-"""The ``presslens`` command line. Heavy imports happen inside commands, so ``--help`` is fast
-and serving commands never pull in training's dependencies (torch)."""
+"""presslens: how each sentence of a news article is framed, and what stance it takes.
+
+Label an article (classify), a CSV of sentences (predict) or two versions of a story
+(compare); serve the API and page (serve); train on your own labelled CSVs (train), score
+a model (evaluate) and export it for serving (export).
+"""
+
+# Heavy imports happen inside the commands, so --help is fast and serving never pulls in
+# training's dependencies (torch).
 
 from __future__ import annotations
 
