@@ -158,9 +158,8 @@ def write_model(
     staging.chmod(0o755)  # mkdtemp makes it private; a model is read by other users too
     try:
         files: dict[str, str] = {}
-        sio = import_skops()
         for head, estimator in heads.items():
-            sio.dump(estimator, staging / head_file(head))
+            import_skops().dump(estimator, staging / head_file(head))
             LinearHead.from_estimator(estimator).save(staging / arrays_file(head))
             for name in (head_file(head), arrays_file(head)):
                 files[name] = file_sha256(staging / name)
@@ -209,6 +208,27 @@ def check_replaceable(out: Path) -> None:
             f"{shown}. Nothing was written: choose a new or empty directory, or an existing "
             "model to replace"
         ) from error
+
+
+def save_model(out: Path, source: Path, heads: dict[str, Head], card: ModelCard) -> None:
+    """Write a loaded model to ``out``: its heads' arrays from memory, every other file the
+    card lists (encoder, exports, estimators) copied from ``source`` once its sha256 is
+    checked; atomically, like ``write_model``."""
+    verify_files(source, card)
+    written = {arrays_file(head) for head in heads}
+    written |= {info["file"] for info in card.lexical.values()}
+    with tempfile.TemporaryDirectory(prefix="presslens-save-") as work:
+        folder = Path(work)
+        for name in card.files:
+            if name not in written:
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source / name, folder / name)
+        for head, served in heads.items():
+            if isinstance(served, CombinedHead):
+                served.lexical.save(folder / card.lexical[head]["file"])
+                served = served.embedding
+            served.save(folder / arrays_file(head))
+        write_model(out, {}, card, extra=folder)
 
 
 def _swap_in(staging: Path, out: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.artifact import ModelLoadError, load_heads, read_card
+from model.artifact import ModelLoadError, load_heads, read_card, save_model
 from model.card import ModelCard
 from model.encoder import Encoder
 from model.features import Unit, all_features, encode_units
@@ -132,10 +132,12 @@ class Presslens:
         heads: dict[str, Head],
         card: ModelCard,
         featurize: Featurizer | None = None,
+        source: Path | None = None,
     ) -> None:
         self.encoder = encoder
         self.heads = heads
         self.card = card
+        self.source = source  # the directory it was loaded from, None if built in memory
         # Training passes its feature cache here, so scoring held-out sets never re-embeds.
         self._featurize = featurize
 
@@ -146,7 +148,17 @@ class Presslens:
         card = read_card(model_dir)
         heads = load_heads(model_dir, card)
         encoder = make_encoder(card, model_dir, backend or default_backend(model_dir))
-        return cls(encoder, heads, card)
+        return cls(encoder, heads, card, source=model_dir)
+
+    def save(self, out: Path | str) -> None:
+        """Write this model as a model directory at ``out``, atomically and verified.
+
+        New models are written by training (``training.trainer``); this writes a loaded
+        one elsewhere, with the heads as it holds them.
+        """
+        if self.source is None:
+            raise ValueError("this model was built in memory: training writes it to disk")
+        save_model(Path(out), self.source, self.heads, self.card)
 
     def predict_units(
         self, units: Sequence[Unit], heads: Sequence[str] | None = None

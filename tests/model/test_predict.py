@@ -69,3 +69,20 @@ def test_target_mentions_are_word_bounded() -> None:
     ]
     assert mentioned_targets("They told us about the plan.", ["US"]) == []
     assert mentioned_targets("Sanctions on iran widened.", ["Iran"]) == ["Iran"]
+
+
+def test_a_loaded_model_saves_beside_where_it_loads(tmp_path) -> None:
+    from model.artifact import read_card
+
+    model = Presslens.load(None, "onnx")
+    model.save(tmp_path / "copy")
+    again = Presslens.load(tmp_path / "copy", "onnx")
+    assert read_card(tmp_path / "copy").files == model.card.files
+    text = "The minister said the plan would work. Voters must reject it."
+    assert ([s.framing.scores for s in again.classify(text, ["minister"])]
+            == [s.framing.scores for s in model.classify(text, ["minister"])])
+    in_memory = Presslens(model.encoder, model.heads, model.card)
+    import pytest
+
+    with pytest.raises(ValueError, match="built in memory"):
+        in_memory.save(tmp_path / "other")
