@@ -8,7 +8,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run test test-slow model docker docker-check
+.PHONY: setup run test test-slow model screenshot docker docker-check
 
 setup: $(VENV)/.installed
 
@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==$(TORCH_VERSION)+cpu" 2>/dev/null \
 	  || $(PY) -m pip install -q "torch==$(TORCH_VERSION)+cpu" --index-url $(TORCH_INDEX)
-	$(PY) -m pip install -q -e ".[train,dev]"
+	$(PY) -m pip install -q -e ".[train,dev,scale]"
 	touch $@
 
 run: setup
@@ -38,7 +38,13 @@ test: setup
 test-slow: setup
 	$(PY) -m pytest -m rebuild -v
 
-# Rebuild the shipped model from the corpus (and NewsMTSC's train set when present).
+# The README's picture: the browser test labels seed 001 on the page and keeps a screenshot.
+screenshot: setup
+	$(PY) -m pytest -q tests/service/test_page.py -k test_page_labels_seed_001
+	cp test-artifacts/page-seed-001.png docs/page.png
+
+# Rebuild the shipped model: fine-tune on the corpus, the real-news annotations and
+# NewsMTSC (from ../shared/datasets when present), fit, score, export (~45 min, 2 cores).
 model: setup
 	$(PY) -m training.build_default
 

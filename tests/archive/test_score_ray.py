@@ -1,0 +1,126 @@
+"""The Ray Data engine on 2 CPUs: the same labels as ``--engine local``, workers that start
+(the pool leaves room for the read tasks) and never import torch, and a Ctrl-C that a rerun
+resumes without writing anything twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from archive.run import ScoreOptions, score
+
+pytest.importorskip("ray")
+# Ray Data warns about its own deprecated settings whenever it copies its context
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+
+PRESSLENS = Path(sys.executable).with_name("presslens")
+
+
+def test_ray_and_local_give_the_same_labels(make_archive, tmp_path: Path, local_ray,
+                                            read_tables):
+    archive = make_archive(30)
+    local = score(ScoreOptions(input=archive, out=tmp_path / "local", engine="local",
+                               batch_size=4))
+    on_ray = score(ScoreOptions(input=archive, out=tmp_path / "ray", engine="ray",
+                                batch_size=4, part_rows=8))
+    assert on_ray.workers == 2  # one per CPU of the 2 Ray reports
+    assert len(on_ray.worker_info) == 2
+    assert not any(worker["torch"] for worker in on_ray.worker_info)
+    assert sum(on_ray.nodes.values()) == on_ray.articles == local.articles == 30
+    assert on_ray.sentences == local.sentences
+
+    local_summary, local_sentences = read_tables(tmp_path / "local")
+    ray_summary, ray_sentences = read_tables(tmp_path / "ray")
+    key = ["id", "index", "target"]
+    assert ray_sentences[key].equals(local_sentences[key])
+    for column in ("framing", "stance", "boilerplate", "primary", "start", "end", "text"):
+        assert ray_sentences[column].equals(local_sentences[column]), column
+    numbers = [c for c in local_sentences if c.startswith("p_") or c.endswith("_confidence")]
+    np.testing.assert_allclose(ray_sentences[numbers].to_numpy(dtype=float),
+                               local_sentences[numbers].to_numpy(dtype=float), atol=2e-3)
+    counts = [c for c in local_summary if c.startswith(("stance_", "sentences", "content_"))]
+    assert ray_summary[["id", *counts]].equals(local_summary[["id", *counts]])
+    assert ([list(t) for t in ray_summary["target_stance"]]
+            == [list(t) for t in local_summary["target_stance"]])
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, stack = set(), [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def test_ctrl_c_stops_ray_and_a_rerun_resumes(make_archive, tmp_path: Path, read_tables):
+    archive, out = make_archive(36), tmp_path / "out"
+    command = [str(PRESSLENS), "score", str(archive), "--out", str(out), "--batch-size", "2",
+               "--part-rows", "4"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True,
+                               env=os.environ | {"HF_HUB_OFFLINE": "1"})
+    ray_processes: set[int] = set()
+    try:
+        deadline = time.monotonic() + 300
+        while not list((out / "articles").glob("part-*.parquet")):
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, "no part written in 300 s"
+            ray_processes |= _descendants(process.pid)
+            time.sleep(0.2)
+        ray_processes |= _descendants(process.pid)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    said = " ".join(output.split())
+    assert process.returncode == 130, output
+    assert "run the same command again to resume" in said
+    deadline = time.monotonic() + 60
+    while _alive(ray_processes) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    left = _alive(ray_processes)
+    for pid in left:  # never leave them behind, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"Ray processes outlived the interrupted run: {sorted(left)}"
+
+    partial, _ = read_tables(out)
+    assert 0 < len(partial) < 36
+    resumed = score(ScoreOptions(input=archive, out=out, engine="local", batch_size=4))
+    assert resumed.already_written == len(partial)
+    assert resumed.articles == 36 - len(partial)
+    summary, sentences = read_tables(out)
+    assert summary["id"].is_unique and len(summary) == 36
+    assert not sentences.duplicated(["id", "index", "target"]).any()
+    runs = json.loads((out / "manifest.json").read_text())["runs"]
+    assert [(r["engine"], r["finished"]) for r in runs] == [("ray", False), ("local", True)]
