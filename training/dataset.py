@@ -96,8 +96,8 @@ def load(paths: list[Path], for_training: bool = True) -> Dataset:
         rows += file_rows
         if path.is_file():
             files.append(SourceFile(str(path), file_sha256(path), len(file_rows), _source(path)))
-    if not problems:
-        problems += _conflicts(rows)
+    # conflicts are checked whatever else is wrong, so one run reports every problem
+    problems += _conflicts(rows)
     if not problems:
         dataset = Dataset(rows, files)
         if not dataset.heads():

@@ -29,7 +29,7 @@ BackendOption = Annotated[
 
 def fail(message: object) -> typer.Exit:
     """Print ``message`` as an error; the caller raises the returned exit (status 2)."""
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one problem, one line
     return typer.Exit(2)
 
 

@@ -109,3 +109,26 @@ def test_every_problem_is_reported_at_once(write_csv: Callable[..., Path]) -> No
     rows[1]["framing"] = "opinion"
     message = problems(write_csv(rows))
     assert "empty text" in message and "unknown label" in message
+
+
+def test_every_problem_is_reported_in_one_pass_unwrapped(write_csv) -> None:
+    """An unknown label and a conflicting duplicate both come back at once."""
+    from typer.testing import CliRunner
+
+    from presslens.cli import app
+
+    path = write_csv([
+        {"text": "The council met.", "framing": "opinion"},
+        {"text": "The mayor said so.", "framing": "official_claim"},
+        {"text": "The mayor said so.", "framing": "advocacy"},
+    ])
+    with pytest.raises(DataError) as raised:
+        load([path])
+    problems = raised.value.problems
+    assert any("unknown label" in p for p in problems)
+    assert any("conflicting 'framing' labels" in p for p in problems)
+    result = CliRunner().invoke(app, ["train", "--data", str(path), "--out", str(path.parent / "m"),
+                                      "--frozen"], env={"COLUMNS": "40"})
+    assert result.exit_code == 2
+    line = next(line for line in result.output.splitlines() if "conflicting" in line)
+    assert "advocacy" in line and "official_claim" in line  # not wrapped mid-phrase
