@@ -110,7 +110,8 @@ def fit_on_dev(
     scores = {str(C): head_metrics(list(y_dev), clf.predict_proba(X_dev), classes)["macro_f1"]
               for C, clf in fitted.items()}
     best = max(config.c_grid, key=lambda C: scores[str(C)])
-    head = CalibratedClassifierCV(FrozenEstimator(fitted[best]), method="temperature")
+    head = CalibratedClassifierCV(FrozenEstimator(fitted[best]), method="temperature",
+                                  cv=config.cv_folds)
     head.fit(X_dev, y_dev)
     return head, {"C": best, "selected_on": "dev", "macro_f1_by_C_on_dev": scores,
                   "dev": head_metrics(list(y_dev), head.predict_proba(X_dev), classes)}
@@ -135,7 +136,12 @@ def fit_heads(
         X = head_matrix(cache, rows, head, progress)
         y = np.array([r.labels[head] for r in rows])
         dev_rows = dev.for_head(head) if dev is not None else []
-        if config.selection == "dev" and dev_rows:
+        dev_y = [r.labels[head] for r in dev_rows]
+        # the temperature is fitted on folds of the dev set: every class needs a few rows
+        # in each, else (a small subset, say) the heads are chosen by cross-validation
+        enough = bool(dev_y) and set(dev_y) == set(y) and min(
+            dev_y.count(label) for label in set(y)) >= config.cv_folds
+        if config.selection == "dev" and enough:
             X_dev = head_matrix(cache, dev_rows, head, progress)
             heads[head], metrics[head] = fit_on_dev(
                 X, y, X_dev, np.array([r.labels[head] for r in dev_rows]), config)

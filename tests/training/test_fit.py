@@ -136,7 +136,7 @@ def test_heads_chosen_and_calibrated_on_a_dev_set_serve_as_arrays(
     train = type(data)(data.rows[::2] + data.rows[1::4], data.files)
     dev = type(data)(data.rows[3::4], data.files)
     encoder = TorchEncoder()
-    config = HeadConfig(selection="dev", lexical_heads=(), c_grid=(0.001, 0.01))
+    config = HeadConfig(selection="dev", lexical_heads=(), c_grid=(0.001, 0.01), cv_folds=2)
     heads, combined, metrics = fit_heads(train, encoder, config, tmp_path, dev=dev)
     assert combined == {}
     for head, estimator in heads.items():
