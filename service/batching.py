@@ -1,11 +1,13 @@
 """A bounded queue of documents and one worker thread that labels them in shared batches.
 
 Requests never run the encoder on the event loop: they enqueue documents and await
-futures. The worker takes every document waiting (up to a document count and an
-estimated sentence budget) and labels them with one ``label_documents`` call, so concurrent
-requests share encoder batches. The queue is bounded: past ``max_queue`` waiting
-documents, ``submit`` refuses at once (the API answers 503) instead of letting latency
-and memory grow.
+futures. The worker takes every document waiting (up to a document count and a sentence
+budget) and labels them with one ``label_documents`` call, so concurrent requests share
+encoder batches. The queue is bounded by what its work costs, in sentences (and by a
+document count): past either bound ``submit`` refuses at once (the API answers 503)
+instead of letting latency and memory grow. A document whose request has gone away is
+cancelled, and leaves the queue before any batch encodes it. On shutdown, ``close``
+fails what is queued at once; the batch being labelled finishes.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from model.predict import LabelledDocument
+from service.cost import estimate_sentences
+from service.memory import release_memory
 
 logger = logging.getLogger("presslens.service")
 
@@ -41,13 +46,13 @@ class ShuttingDownError(RuntimeError):
 
 WAIT_SHARE = 0.1
 """A batch waits for more documents at most this share of the previous model call's time."""
+TRIM_EVERY_S = 1.0
+"""At most this often, an idle worker hands freed heap memory back to the system."""
 BatchObserver = Callable[[int, int, float], None]
 """Called after each model call with (documents, sentences, seconds)."""
-
-
-def estimate_sentences(text: str) -> int:
-    """An over-estimate of the sentence count, cheap enough to run on the event loop."""
-    return 1 + sum(text.count(mark) for mark in ".!?\n")
+DropObserver = Callable[[str, int], None]
+"""Called with (reason, sentences) for each document dropped unlabelled: its request went
+away ("client_gone") or the service stopped ("shutting_down")."""
 
 
 @dataclass(slots=True)
@@ -60,7 +65,7 @@ class Job:
 
 
 class Batcher:
-    """One worker thread over a bounded FIFO of documents."""
+    """One worker thread over a FIFO of documents bounded in documents and in sentences."""
 
     def __init__(
         self,
@@ -69,14 +74,23 @@ class Batcher:
         max_batch_sentences: int,
         observer: BatchObserver | None = None,
         batch_wait: float = 0.0,
+        max_queue_sentences: int | None = None,
+        on_drop: DropObserver | None = None,
     ) -> None:
         self.max_queue = max_queue
+        self.max_queue_sentences = max_queue_sentences
         self.batch_wait = batch_wait
         self._last_call = 0.0
         self.max_batch_documents = max_batch_documents
         self.max_batch_sentences = max_batch_sentences
         self._observer = observer
+        self._on_drop = on_drop
         self._queue: deque[Job] = deque()
+        self._pending = 0  # sentences in the queue
+        self._reserved = 0  # sentences estimated for requests being measured
+        self._busy_since: float | None = None  # when the batch being labelled started
+        self._last_trim = 0.0
+        self._dirty = False  # a batch ran since the last trim
         self._ready = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._work, name="presslens-batcher", daemon=True)
@@ -86,27 +100,85 @@ class Batcher:
         """Documents waiting (not counting the batch being labelled)."""
         return len(self._queue)
 
+    @property
+    def pending(self) -> int:
+        """Sentences waiting (not counting the batch being labelled)."""
+        return self._pending
+
+    @property
+    def busy(self) -> bool:
+        """Whether a batch is being labelled now."""
+        return self._busy_since is not None
+
+    @property
+    def busy_for(self) -> float:
+        """Seconds the batch being labelled has taken so far (0 when there is none)."""
+        since = self._busy_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    @property
+    def idle(self) -> bool:
+        return self._busy_since is None and not self._queue
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self._stopping
+
     def start(self) -> None:
         self._thread.start()
 
     def close(self) -> None:
-        """Refuse new work; the worker finishes its batch, then fails what is still queued."""
+        """Refuse new work and fail what is queued at once; the batch in progress finishes."""
         with self._ready:
             self._stopping = True
+            self._fail_queued()
             self._ready.notify_all()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Close and wait for the worker to finish."""
+        """Close and wait (at most ``timeout`` seconds) for the worker to finish its batch."""
         self.close()
         if self._thread.is_alive():
-            self._thread.join(timeout)
+            self._thread.join(max(timeout, 0.0))
+
+    @contextmanager
+    def reserved(self, sentences: int) -> Iterator[None]:
+        """Hold room for a request while it is measured; refuse it at once when the queue
+        has none left, counting the room others hold. So under a burst the requests past a
+        full queue get their 503 on arrival, not after being split only to be refused.
+
+        ``sentences`` is the caller's estimate (``estimate_sentences``); the exact count is
+        checked again by ``submit``. ``QueueFullError`` or ``ShuttingDownError``.
+        """
+        with self._ready:
+            if self._stopping:
+                raise ShuttingDownError("the service is shutting down")
+            if len(self._queue) >= self.max_queue:
+                raise QueueFullError(f"{len(self._queue)} documents are waiting for the model; "
+                                     f"the limit is {self.max_queue} (PRESSLENS_MAX_QUEUE)")
+            limit = self.max_queue_sentences
+            if limit is not None and self._pending + self._reserved >= limit:
+                raise QueueFullError(
+                    f"{self._pending} sentences are waiting for the model and about "
+                    f"{self._reserved} more are being measured; the limit is {limit} "
+                    "(PRESSLENS_MAX_QUEUE_SENTENCES)")
+            self._reserved += sentences
+        try:
+            yield
+        finally:
+            with self._ready:
+                self._reserved -= sentences
 
     def submit(
-        self, model: Classifier, documents: Sequence[tuple[str, Sequence[str]]]
+        self, model: Classifier, documents: Sequence[tuple[str, Sequence[str]]],
+        costs: Sequence[int] | None = None,
     ) -> list[Future[LabelledDocument]]:
-        """Queue all documents or none; ``QueueFullError`` when they do not fit."""
-        jobs = [Job(model, text, tuple(targets), estimate_sentences(text))
-                for text, targets in documents]
+        """Queue all documents or none; ``QueueFullError`` when they do not fit. ``costs``
+        are their sentence counts (``service.cost``); estimated when not given."""
+        if costs is None:
+            costs = [estimate_sentences(text) for text, _ in documents]
+        jobs = [Job(model, text, tuple(targets), cost)
+                for (text, targets), cost in zip(documents, costs, strict=True)]
+        adds = sum(costs)
         with self._ready:
             if self._stopping:
                 raise ShuttingDownError("the service is shutting down")
@@ -115,27 +187,61 @@ class Batcher:
                     f"{len(self._queue)} documents are waiting for the model and this request "
                     f"adds {len(jobs)}; the limit is {self.max_queue} (PRESSLENS_MAX_QUEUE)"
                 )
+            limit = self.max_queue_sentences
+            if limit is not None and self._queue and self._pending + adds > limit:
+                raise QueueFullError(
+                    f"{self._pending} sentences are waiting for the model and this request "
+                    f"adds {adds}; the limit is {limit} (PRESSLENS_MAX_QUEUE_SENTENCES)"
+                )
             self._queue.extend(jobs)
+            self._pending += adds
             self._ready.notify()
+        for job in jobs:
+            job.future.add_done_callback(lambda _, job=job: self._cancelled(job))
         return [job.future for job in jobs]
 
     async def classify(
-        self, model: Classifier, documents: Sequence[tuple[str, Sequence[str]]]
+        self, model: Classifier, documents: Sequence[tuple[str, Sequence[str]]],
+        costs: Sequence[int] | None = None,
     ) -> list[LabelledDocument]:
         """Submit and await; cancelling the caller drops its documents that have not started."""
-        futures = self.submit(model, documents)
+        futures = self.submit(model, documents, costs)
         return list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures)))
+
+    def _cancelled(self, job: Job) -> None:
+        """A cancelled job leaves the queue now, so its sentences stop counting against it."""
+        if not job.future.cancelled():
+            return
+        with self._ready:
+            try:
+                self._queue.remove(job)
+            except ValueError:
+                return  # the worker took it first, and dropped it there
+            self._pending -= job.cost
+        self._dropped("client_gone", job.cost)
+
+    def _dropped(self, reason: str, sentences: int) -> None:
+        if self._on_drop is not None:
+            self._on_drop(reason, sentences)
 
     def _work(self) -> None:
         while True:
             with self._ready:
-                while not self._queue and not self._stopping:
-                    self._ready.wait()
-                self._gather()
+                while not self._queue and not self._stopping and not self._trim_due():
+                    self._ready.wait(TRIM_EVERY_S if self._dirty else None)
                 if self._stopping:
                     self._fail_queued()
                     return
-                jobs = self._take()
+                trim = not self._queue
+                if trim:
+                    self._dirty, self._last_trim = False, time.monotonic()
+                else:
+                    self._gather()
+                    jobs = self._take()
+                    self._busy_since = time.monotonic() if jobs else None
+            if trim:
+                release_memory()
+                continue
             try:
                 self._label(jobs)
             except Exception as error:  # never let the worker die: fail the batch instead
@@ -143,6 +249,14 @@ class Batcher:
                 for job in jobs:
                     if not job.future.done():
                         job.future.set_exception(error)
+            finally:
+                self._busy_since = None
+                self._dirty = True
+
+    def _trim_due(self) -> bool:
+        """After a burst, once idle, hand the heap the batches grew back to the system (glibc
+        keeps freed memory otherwise): at most every TRIM_EVERY_S seconds."""
+        return self._dirty and time.monotonic() - self._last_trim >= TRIM_EVERY_S
 
     def _gather(self) -> None:
         """Give documents on their way a moment to join a batch that is not full.
@@ -158,7 +272,7 @@ class Batcher:
 
     def _full(self) -> bool:
         return (len(self._queue) >= self.max_batch_documents
-                or sum(job.cost for job in self._queue) >= self.max_batch_sentences)
+                or self._pending >= self.max_batch_sentences)
 
     def _take(self) -> list[Job]:
         """The oldest live job and the ones after it that share its model and fit the budget."""
@@ -170,9 +284,12 @@ class Batcher:
             if jobs and (job.model is not jobs[0].model or over_budget):
                 break
             self._queue.popleft()
+            self._pending -= job.cost
             if job.future.set_running_or_notify_cancel():
                 jobs.append(job)
                 cost += job.cost
+            else:
+                self._dropped("client_gone", job.cost)
         return jobs
 
     def _label(self, jobs: list[Job]) -> None:
@@ -199,7 +316,12 @@ class Batcher:
             job.future.set_result(result)
 
     def _fail_queued(self) -> None:
+        """Answer everything queued now (under the lock): the service is stopping."""
         while self._queue:
             job = self._queue.popleft()
+            self._pending -= job.cost
             if job.future.set_running_or_notify_cancel():
                 job.future.set_exception(ShuttingDownError("the service is shutting down"))
+                self._dropped("shutting_down", job.cost)
+            else:
+                self._dropped("client_gone", job.cost)

@@ -7,12 +7,16 @@ refuse an oversized body before it is parsed.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import TypeVar
+from urllib.parse import parse_qs
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 from service.errors import ApiError
 
@@ -22,6 +26,13 @@ TEXT = "text"
 M = TypeVar("M", bound=BaseModel)
 TEXT_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", ""})
 UTF8_CHARSETS = frozenset({"", "utf-8", "utf8", "us-ascii", "ascii"})
+FORM = "application/x-www-form-urlencoded"
+# An HTML form's encoding: name=value pairs joined by &, no whitespace anywhere.
+FORM_FIELDS = re.compile(r"[A-Za-z_][\w.\[\]-]*=[^\s&]*(?:&[A-Za-z_][\w.\[\]-]*=[^\s&]*)*")
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
 
 
 def body_kind(request: Request, allowed: Sequence[str] = (JSON, TEXT)) -> str:
@@ -62,12 +73,43 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise _too_large(declared.strip(), limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(f"over {limit}", limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(f"over {limit}", limit)
+            chunks.append(chunk)
+    except ClientDisconnect as error:  # hung up while sending: nobody to answer, no error
+        raise ApiError(499, "client_closed_request",
+                       "the client closed the connection while sending the body") from error
     return b"".join(chunks)
+
+
+def refuse_json_as_text(text: str, request: Request) -> None:
+    """415 for a text body that is really JSON (``curl -d '{"text": …}'`` sends it as a form)
+    or an HTML form's ``text=…``: a client that meant to send fields, not an article.
+
+    Classifying its braces and quotes as an article's text would hide the client's mistake
+    behind a plausible answer; accepting it as JSON would make the content type mean nothing
+    and misread the article that happens to look like JSON. No article is a JSON object.
+    """
+    media = _media_type(request) or "(none)"
+    stripped = text.strip()
+    if stripped.startswith("{") and stripped.endswith("}"):
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            return
+        if isinstance(value, dict):
+            raise ApiError(415, "unsupported_media_type",
+                           f"the body is a JSON object, but its Content-Type {media} makes it "
+                           "the article's literal text; send it with Content-Type: "
+                           "application/json")
+    if media == FORM and FORM_FIELDS.fullmatch(stripped) and "text" in parse_qs(stripped):
+        raise ApiError(415, "unsupported_media_type",
+                       f"the body is form fields (text=…), which Content-Type {FORM} does not "
+                       "make into a request here; send {\"text\": …} with Content-Type: "
+                       "application/json, or the article itself as text/plain")
 
 
 def decode_utf8(body: bytes) -> str:

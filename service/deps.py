@@ -1,4 +1,5 @@
-"""What routes get injected: the settings, the model holder, the batcher and the metrics."""
+"""What routes get injected: the settings, the model holder, the batcher, the metrics and
+the shutdown state."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from service.batching import Batcher
 from service.holder import ModelHolder
 from service.metrics import Metrics
 from service.settings import Settings
+from service.shutdown import Shutdown
 
 
 def get_settings(request: Request) -> Settings:
@@ -28,7 +30,12 @@ def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
+def get_shutdown(request: Request) -> Shutdown:
+    return request.app.state.shutdown
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 BatcherDep = Annotated[Batcher, Depends(get_batcher)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+ShutdownDep = Annotated[Shutdown, Depends(get_shutdown)]

@@ -32,6 +32,12 @@ class Metrics:
                                        registry=r)
         self.queue_depth = Gauge("presslens_queue_documents",
                                  "Documents waiting for the model.", registry=r)
+        self.queue_sentences = Gauge("presslens_queue_sentences",
+                                     "Sentences waiting for the model.", registry=r)
+        self.dropped = Counter("presslens_dropped_sentences",
+                               "Sentences queued but never labelled: their client went away "
+                               "(client_gone) or the service stopped (shutting_down).",
+                               ["reason"], registry=r)
         self.model_info = Gauge("presslens_model_info", "The served model (value 1).",
                                 ["model_id", "version"], registry=r)
 
@@ -44,6 +50,9 @@ class Metrics:
         self.sentences.inc(sentences)
         self.batch_documents.observe(documents)
         self.batch_seconds.observe(seconds)
+
+    def observe_drop(self, reason: str, sentences: int) -> None:
+        self.dropped.labels(reason).inc(sentences)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

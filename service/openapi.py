@@ -10,13 +10,14 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from service.settings import Settings
+from service.visible import VISIBLE_PATTERN
 
 REF = "#/components/schemas/{model}"
 # Bodies read by hand (service.body) are invisible to FastAPI; these get into components here.
 _BODY_MODELS: list[type[BaseModel]] = []
-# Not only whitespace, as Python's str.strip() sees it (it also strips \x1c-\x1f and \x85,
-# which JSON Schema's \S, ECMA-262's, counts as text).
-NOT_BLANK = r"[^\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# At least one visible character (service.visible): not only whitespace, as Python's
+# str.strip() sees it, nor only control or format characters.
+NOT_BLANK = VISIBLE_PATTERN
 API_KEY_SCHEME = "APIKeyHeader"
 
 

@@ -2,36 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from service.openapi import NOT_BLANK
+from service.visible import has_visible
 
 TARGET_MAX_CHARS = 200
 MAX_TARGETS = 32
 ID_MAX_CHARS = 200
 
 
-def _not_blank(text: str) -> str:
+def _code_points(text: str) -> str:
+    shown = list(dict.fromkeys(text))[:5]
+    return ", ".join(f"U+{ord(c):04X}" for c in shown) + (", …" if len(set(text)) > 5 else "")
+
+
+def _visible(text: str, what: str) -> None:
+    """Whitespace-only keeps its own message; otherwise name the invisible characters."""
     if not text.strip():
-        raise PydanticCustomError("empty_text", "text is empty or whitespace only")
+        raise PydanticCustomError(f"empty_{what}", f"{what} is empty or whitespace only")
+    if not has_visible(text):
+        raise PydanticCustomError(
+            f"invisible_{what}",
+            f"{what} has no visible character (only {_code_points(text.strip())}: control, "
+            "format or other invisible characters)",
+        )
+
+
+def _article_text(text: str) -> str:
+    _visible(text, "text")
     return text
 
 
 ArticleText = Annotated[
     str,
-    AfterValidator(_not_blank),
+    AfterValidator(_article_text),
     Field(description="The article; sentence offsets index this string (Unicode code points)."),
 ]
 
 
 def _stripped_target(target: str) -> str:
-    """Python's whitespace (the schema's NOT_BLANK), not pydantic's narrower Unicode trim."""
+    """Python's whitespace, not pydantic's narrower Unicode trim; a visible character
+    (the schema's NOT_BLANK) must remain."""
     target = target.strip()
-    if not target:
-        raise PydanticCustomError("empty_target", "target is empty or whitespace only")
+    _visible(target, "target")
     return target
 
 
@@ -143,9 +160,20 @@ class Health(BaseModel):
     status: str
 
 
+class QueueState(BaseModel):
+    documents: int = Field(description="Documents waiting for the model.")
+    sentences: int = Field(description="Sentences waiting for the model.")
+    busy: bool = Field(description="A batch is being labelled now.")
+
+
 class Ready(BaseModel):
     status: str
     model: ModelRef
+    queue: QueueState
+    probe: Literal["passed", "skipped_busy"] = Field(
+        description="passed: a probe sentence was labelled just now (the model was idle); "
+        "skipped_busy: the model is working, so the probe did not queue behind that work."
+    )
 
 
 class Reloaded(BaseModel):

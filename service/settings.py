@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from model.settings import CoreSettings
@@ -21,14 +21,40 @@ class Settings(CoreSettings):
     max_documents: int = Field(
         16, ge=1, description="Most documents in one /v1/classify/batch request."
     )
+    max_document_sentences: int = Field(
+        1_000, ge=1, description="Most sentences in one article (as the answer lists them); "
+        "past it: 413 naming the count."
+    )
+    max_request_sentences: int = Field(
+        2_000, ge=1, description="Most sentences in one request, over all its articles (both "
+        "versions for /v1/compare); past it: 413 naming the count."
+    )
+    max_document_tokens: int = Field(
+        50_000, ge=1, description="Most tokens the encoder reads for one article: words and "
+        "punctuation marks of every sentence, again for each requested target it names; "
+        "past it: 413."
+    )
+    max_request_tokens: int = Field(
+        100_000, ge=1, description="Most tokens the encoder reads for one request, over all "
+        "its articles (counted as for PRESSLENS_MAX_DOCUMENT_TOKENS); past it: 413."
+    )
+    max_response_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest answer built: a request whose answer "
+        "would be larger (computed before any model work) is refused with 413."
+    )
     max_queue: int = Field(
         64, ge=1, description="Most documents waiting for the model; past it: 503 + Retry-After."
+    )
+    max_queue_sentences: int = Field(
+        4_000, ge=1, description="Most sentences waiting for the model (what the queue admits "
+        "by); past it: 503 + Retry-After."
     )
     max_batch_documents: int = Field(
         32, ge=1, description="Most documents encoded together in one model call (1: no batching)."
     )
     max_batch_sentences: int = Field(
-        512, ge=1, description="Sentence budget of one model call (estimated before splitting)."
+        512, ge=1, description="Sentence budget of one model call (a larger article is "
+        "labelled alone)."
     )
     batch_wait_ms: float = Field(
         100, ge=0, description="Most a batch that is not full waits for more documents "
@@ -43,9 +69,23 @@ class Settings(CoreSettings):
         None, description="Bearer token for /v1/admin/reload; unset: the route answers 404."
     )
     graceful_shutdown: int = Field(
-        8, ge=0, description="Seconds requests in flight get to finish after SIGTERM."
+        8, ge=0, description="Seconds after SIGTERM for batches in flight to finish (queued "
+        "requests are answered 503 at once; any still waiting at the end, 503); the process "
+        "exits within it. Keep it under the container's stop timeout (Docker: 10 s)."
     )
     log_level: str = Field("info", description="uvicorn and service log level.")
+
+    @model_validator(mode="after")
+    def _limits_nest(self) -> Settings:
+        """A request that passes its own limits must fit an empty queue, or it would wait
+        forever; refuse such a configuration at start-up instead."""
+        for small, large in (("max_document_sentences", "max_request_sentences"),
+                             ("max_request_sentences", "max_queue_sentences"),
+                             ("max_document_tokens", "max_request_tokens")):
+            if getattr(self, small) > getattr(self, large):
+                raise ValueError(f"PRESSLENS_{small.upper()} ({getattr(self, small)}) must not "
+                                 f"exceed PRESSLENS_{large.upper()} ({getattr(self, large)})")
+        return self
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -2,13 +2,17 @@
 
 Every problem is collected (not just the first) and named by file, line and column, so a
 user fixes a CSV in one pass. Nothing is embedded until the data is known to be good.
+Reading says what it is doing, in plain lines on stderr (``log``), so a run on a large
+file is not silent wherever its output goes.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +27,14 @@ MIN_PER_CLASS = 8
 KNOWN_SOURCES = {
     "newsmtsc_train.csv": "NewsMTSC (Hamborg & Donnay, EACL 2021), MIT licence",
 }
-csv.field_size_limit(10_000_000)
+FIELD_LIMIT = 10_000_000  # set for each file read: other modules change csv's global limit
+PROGRESS_ROWS = 50_000  # a progress line every this many rows
+BOM = "\ufeff"
+Log = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 class DataError(ValueError):
@@ -82,7 +93,7 @@ class Dataset:
         return list(unique.values())
 
 
-def load(paths: list[Path], for_training: bool = True) -> Dataset:
+def load(paths: list[Path], for_training: bool = True, log: Log = _stderr) -> Dataset:
     """Read every file, validate everything, and raise one DataError listing all problems.
 
     Class sizes are only checked ``for_training``: a small test set is still a test set.
@@ -91,12 +102,14 @@ def load(paths: list[Path], for_training: bool = True) -> Dataset:
     rows: list[Row] = []
     files: list[SourceFile] = []
     for path in paths:
-        file_rows, file_problems = _read_file(path)
+        file_rows, file_problems = _read_file(path, log)
         problems += file_problems
         rows += file_rows
-        if path.is_file():
+        if path.is_file() and not file_problems:
             files.append(SourceFile(str(path), file_sha256(path), len(file_rows), _source(path)))
     # conflicts are checked whatever else is wrong, so one run reports every problem
+    if len(rows) >= PROGRESS_ROWS:
+        log(f"checking {len(rows)} rows for conflicting labels")
     problems += _conflicts(rows)
     if not problems:
         dataset = Dataset(rows, files)
@@ -112,19 +125,47 @@ def load(paths: list[Path], for_training: bool = True) -> Dataset:
     return Dataset(rows, files)
 
 
-def _read_file(path: Path) -> tuple[list[Row], list[str]]:
+def _read_file(path: Path, log: Log = _stderr) -> tuple[list[Row], list[str]]:
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.csv"))
+        hint = f" (it holds {', '.join(inside[:5])}{' …' if len(inside) > 5 else ''}: " \
+               "pass each with --data)" if inside else ""
+        return [], [f"{path}: is a directory, not a CSV file{hint}"]
     if not path.is_file():
         return [], [f"{path}: file not found"]
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return [], [f"{path}: starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"]
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return [], [f"{path}: cannot be read: {error.strerror or error}"]
+    log(f"reading {path} ({len(raw) / 1e6:.1f} MB)")
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         return [], [f"{path}, line {line}: not valid UTF-8 (byte {error.start})"]
-    reader = csv.DictReader(content.splitlines(keepends=True))
-    columns = [c.strip() for c in reader.fieldnames or []]
+    lines = content.removeprefix(BOM).splitlines(keepends=True)  # a BOM, as predict allows
+    previous = csv.field_size_limit(FIELD_LIMIT)
+    try:
+        return _read_records(path, lines, log)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _read_records(path: Path, lines: list[str], log: Log) -> tuple[list[Row], list[str]]:
+    reader = csv.DictReader(lines)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        return [], [_csv_error(path, 1, error)]
+    if reader.line_num > 1 and _unterminated(lines, 1):
+        return [], [_open_quote(path, 1)]
+    columns = [c.strip() for c in header]
+    repeated = [c for c, n in Counter(columns).items() if n > 1]
+    if repeated:
+        return [], [f"{path}, line 1: column {c!r} appears {columns.count(c)} times (columns "
+                    f"{', '.join(str(i + 1) for i, name in enumerate(columns) if name == c)}); "
+                    "only one may keep the name, or the last would silently win"
+                    for c in repeated]
     if TEXT not in columns:
         found = ", ".join(repr(c) for c in columns) or "none"
         return [], [f"{path}: missing required column 'text' (columns found: {found})"]
@@ -132,8 +173,21 @@ def _read_file(path: Path) -> tuple[list[Row], list[str]]:
     rows: list[Row] = []
     empty: list[int] = []
     unknown: dict[str, list[str]] = defaultdict(list)
-    for record in reader:
-        line = reader.line_num
+    start = reader.line_num + 1  # the line the next record starts on
+    last = read = 0  # the line the last record read starts on; records read
+    records = iter(reader)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            return [], [_csv_error(path, start, error)]
+        last, start = start, reader.line_num + 1
+        line = reader.line_num  # rows are numbered by their last line (report_groups reads so)
+        read += 1
+        if read % PROGRESS_ROWS == 0:
+            log(f"{path}: {read} rows read")
         text = (record.get(TEXT) or "").strip()
         if not text:
             empty.append(line)
@@ -148,6 +202,10 @@ def _read_file(path: Path) -> tuple[list[Row], list[str]]:
             labels[head] = value
         target = (record.get(TARGET) or "").strip() or None
         rows.append(Row(str(path), line, text, target, labels, record.get(STORY) or None))
+    if last and reader.line_num > last and _unterminated(lines, last):
+        return [], [_open_quote(path, last)]
+    if read >= PROGRESS_ROWS:
+        log(f"{path}: {read} rows read in all")
     problems = []
     if empty:
         problems.append(f"{path}, column 'text': empty text on {_lines(empty)}")
@@ -158,6 +216,31 @@ def _read_file(path: Path) -> tuple[list[Row], list[str]]:
             f"{', '.join(where[:20])}{' …' if len(where) > 20 else ''} (allowed: {allowed})"
         )
     return rows, problems
+
+
+def _unterminated(lines: list[str], start: int) -> bool:
+    """Whether a quote opened in the record starting at line ``start`` is never closed: the
+    lenient reader then takes the rest of the file as one field, silently."""
+    reader = csv.reader(lines[start - 1 :], strict=True)
+    try:
+        next(reader, None)
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
+    return False
+
+
+def _open_quote(path: Path, line: int) -> str:
+    return (f"{path}, line {line}: a quote (\") opened in this record is never closed, so the "
+            "rest of the file would be read as one field; close it, or double a quote that "
+            "belongs to the text (\"\")")
+
+
+def _csv_error(path: Path, line: int, error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        return (f"{path}, line {line}: a field is longer than {FIELD_LIMIT} characters, the "
+                "most one CSV field may hold (unless the text really is that long, a quote "
+                "opened in this record is never closed)")
+    return f"{path}, line {line}: not valid CSV: {error}"
 
 
 def _conflicts(rows: list[Row]) -> list[str]:

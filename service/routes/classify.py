@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from model.predict import SentenceResult
-from service.body import JSON, body_kind, check_chars, decode_utf8, parse_json, read_limited
+from service.body import (
+    JSON,
+    body_kind,
+    check_chars,
+    decode_utf8,
+    parse_json,
+    read_limited,
+    refuse_json_as_text,
+)
+from service.cost import Piece
 from service.deps import SettingsDep
 from service.errors import ApiError
 from service.results import model_ref, sentence, summarize
-from service.routes.labelling import Labeller, LabellerDep, labelling_route
+from service.routes.labelling import LabellerDep, labelling_route
 from service.schemas import (
     MAX_TARGETS,
     BatchRequest,
@@ -35,12 +42,6 @@ TargetQuery = Annotated[
 ]
 
 
-async def _classify(
-    labeller: Labeller, documents: Sequence[tuple[str, Sequence[str]]]
-) -> list[list[SentenceResult]]:
-    return [d.sentences for d in await labeller.label(documents)]
-
-
 def _plain_text(text: str) -> ClassifyRequest:
     try:
         return ClassifyRequest.model_validate({"text": text})
@@ -56,10 +57,19 @@ async def classify_request(
     """The body as JSON or plain text; ``?target=`` adds targets (a text/plain body's only way)."""
     kind = body_kind(request)
     raw = decode_utf8(await read_limited(request, settings.max_body_bytes))
+    if kind != JSON:
+        refuse_json_as_text(raw, request)
     body = parse_json(raw, ClassifyRequest) if kind == JSON else _plain_text(raw)
     check_chars(body.text, "text", settings.max_chars)
     if target:
-        body = body.model_copy(update={"targets": list(dict.fromkeys([*body.targets, *target]))})
+        targets = list(dict.fromkeys([*body.targets, *target]))
+        if len(targets) > MAX_TARGETS:
+            raise RequestValidationError([{
+                "loc": ("query", "target"), "type": "too_many_targets",
+                "msg": f"{len(targets)} distinct targets in all ({len(body.targets)} in the "
+                       f"body, {len(target)} in ?target=); at most {MAX_TARGETS} together",
+            }])
+        body = body.model_copy(update={"targets": targets})
     return body
 
 
@@ -84,7 +94,8 @@ async def classify(
     """JSON `{"text", "targets"}`, or the article as a `text/plain` body (targets in
     `?target=`). `text[start:end]` of the request equals each sentence's `text`."""
     model = labeller.model
-    [results] = await _classify(labeller, [(body.text, body.targets)])
+    [document] = await labeller.label([Piece("text", body.text, tuple(body.targets))])
+    results = document.sentences
     return ClassifyResponse(
         model=model_ref(model.card),
         sentences=[sentence(r) for r in results],
@@ -98,8 +109,9 @@ async def classify_batch(
     body: Annotated[BatchRequest, Depends(batch_request)], labeller: LabellerDep
 ) -> BatchResponse:
     model = labeller.model
-    documents = [(d.text, d.targets) for d in body.documents]
-    results = await _classify(labeller, documents)
+    pieces = [Piece(f"documents.{i}.text", d.text, tuple(d.targets))
+              for i, d in enumerate(body.documents)]
+    results = [d.sentences for d in await labeller.label(pieces)]
     return BatchResponse(
         model=model_ref(model.card),
         documents=[

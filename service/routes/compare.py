@@ -11,6 +11,7 @@ from model.compare import build_comparison
 from model.compare_results import VersionSummary
 from service.body import JSON, body_kind, check_chars, decode_utf8, parse_json, read_limited
 from service.compare_schemas import CompareRequest, CompareResponse, CompareRow, CompareVersion
+from service.cost import Piece
 from service.deps import SettingsDep
 from service.results import model_ref, sentence
 from service.routes.labelling import LabellerDep, labelling_route
@@ -43,11 +44,14 @@ def _version(summary: VersionSummary) -> CompareVersion:
 async def compare(
     body: Annotated[CompareRequest, Depends(compare_request)], labeller: LabellerDep
 ) -> CompareResponse:
-    """Both versions are labelled through the shared queue (503 when it is full); their
+    """Both versions are measured together (413 past a limit; the sentence limit per
+    request covers both) and labelled through the shared queue (503 when it is full); their
     content sentences are then paired one to one by embedding similarity. Indices in
     `pairs`, `removed`, `added`, `changes` and `rows` point into each version's `sentences`."""
     model = labeller.model
-    a, b = await labeller.label([(body.a, body.targets), (body.b, body.targets)])
+    targets = tuple(body.targets)
+    a, b = await labeller.label([Piece("a", body.a, targets), Piece("b", body.b, targets)],
+                                compare=True)
     # aligns on the vectors of the batched call: no second encoding, no work outside the queue
     result = await run_in_threadpool(
         build_comparison, a.sentences, b.sentences, a.vectors, b.vectors, body.targets)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import csv
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from model.predict import DEFAULT_MODEL_DIR, LabelledDocument, Presslens, default_backend
@@ -71,6 +74,7 @@ class Gate:
         self.card = model.card
         self.heads = model.heads
         self.calls: list[int] = []
+        self.texts: list[str] = []
         self.entered = threading.Event()
         self._open = threading.Event()
         self._open.set()
@@ -86,6 +90,7 @@ class Gate:
         self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
     ) -> list[LabelledDocument]:
         self.calls.append(len(texts))
+        self.texts.extend(texts)
         self.entered.set()
         assert self._open.wait(30), "gate left closed"
         return self.model.label_documents(texts, targets)
@@ -113,6 +118,42 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
 
 
+@pytest.fixture
+def serve_live() -> Iterator[Callable[[FastAPI], int]]:
+    """``serve_live(app)``: the app behind a real uvicorn on a loopback port (returned), in a
+    thread: for what only a server shows (TCP hang-ups, requests uvicorn cannot parse)."""
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def serve(app: FastAPI) -> int:
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        return server.servers[0].sockets[0].getsockname()[1]
+
+    yield serve
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(30)
+
+
 @pytest.fixture(scope="session")
 def seed_001(seed_texts: dict[str, str]) -> str:
     return seed_texts[SEED_001]
+
+
+def _wait_until(condition: Callable[[], object], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting: {what}"
+        time.sleep(0.01)
+
+
+@pytest.fixture(scope="session")
+def wait_until() -> Callable[..., None]:
+    """``wait_until(condition, what)``: poll until true; fail naming ``what`` after 30 s."""
+    return _wait_until

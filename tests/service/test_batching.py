@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -40,7 +41,7 @@ def fake() -> Fake:
     return Fake()
 
 
-def _started(**limits: float) -> Batcher:
+def _started(**limits: Any) -> Batcher:
     batcher = Batcher(**({"max_queue": 8, "max_batch_documents": 8, "max_batch_sentences": 100}
                          | limits))
     batcher.start()
@@ -180,3 +181,98 @@ def test_estimate_never_undercounts_pysbd_sentences(seed_texts: dict[str, str]):
 
     for text in seed_texts.values():
         assert estimate_sentences(text) >= len(split(text))
+
+
+def test_queue_admits_by_pending_sentences_not_documents(fake: Fake):
+    """Two documents of 30 sentences fill a queue of 50 sentences, though 8 documents fit."""
+    batcher = _started(max_queue=8, max_queue_sentences=50)
+    _block(fake, batcher)
+    batcher.submit(fake, [("first", ())], costs=[30])
+    with pytest.raises(QueueFullError, match=r"30 sentences are waiting.*adds 30; the limit "
+                                             r"is 50 \(PRESSLENS_MAX_QUEUE_SENTENCES\)"):
+        batcher.submit(fake, [("second", ())], costs=[30])
+    assert (batcher.depth, batcher.pending) == (1, 30)
+    batcher.submit(fake, [("small", ())], costs=[20])
+    assert batcher.pending == 50
+    fake.release.set()
+    batcher.stop()
+
+
+def test_an_empty_queue_admits_any_request(fake: Fake):
+    """Settings keep a request's limit under the queue's; the empty queue still never blocks."""
+    batcher = _started(max_queue_sentences=10)
+    _block(fake, batcher)
+    [future] = batcher.submit(fake, [("large", ())], costs=[25])
+    fake.release.set()
+    assert future.result(5).sentences[0].text == "large"
+    batcher.stop()
+
+
+def test_a_cancelled_document_leaves_the_queue_at_once(fake: Fake):
+    drops: list[tuple[str, int]] = []
+    batcher = _started(max_queue_sentences=50, on_drop=lambda *drop: drops.append(drop))
+    _block(fake, batcher)
+    [gone] = batcher.submit(fake, [("gone", ())], costs=[40])
+    assert gone.cancel()
+    assert (batcher.depth, batcher.pending) == (0, 0)  # its room is free before any batch
+    assert drops == [("client_gone", 40)]
+    [kept] = batcher.submit(fake, [("kept", ())], costs=[40])
+    fake.release.set()
+    assert kept.result(5).sentences[0].text == "kept"
+    assert ["gone"] not in fake.batches
+    batcher.stop()
+
+
+def test_close_answers_queued_documents_at_once_and_lets_the_batch_finish(fake: Fake):
+    drops: list[tuple[str, int]] = []
+    batcher = _started(on_drop=lambda *drop: drops.append(drop))
+    [running] = _block(fake, batcher)
+    [queued] = batcher.submit(fake, [("queued", ())], costs=[3])
+    batcher.close()
+    with pytest.raises(ShuttingDownError):
+        queued.result(5)  # answered while the batch in progress still runs
+    assert not running.done() and drops == [("shutting_down", 3)]
+    fake.release.set()
+    assert running.result(5).sentences[0].text == "blocker"
+    batcher.stop()
+    assert fake.batches == [["blocker"]]
+
+
+def test_an_idle_worker_hands_memory_back(fake: Fake, monkeypatch: pytest.MonkeyPatch):
+    trimmed = threading.Event()
+    monkeypatch.setattr("service.batching.release_memory", trimmed.set)
+    batcher = _started()
+    assert not trimmed.wait(0.2)  # nothing ran yet: nothing to hand back
+    batcher.submit(fake, [("a", ())])[0].result(5)
+    assert trimmed.wait(10)
+    batcher.stop()
+
+
+def test_a_full_queue_refuses_before_any_measuring(fake: Fake):
+    """Under a burst, requests past a full queue are refused on arrival instead of being
+    split only to be refused: each request being measured holds room by its estimate."""
+    batcher = _started(max_queue_sentences=10)
+    _block(fake, batcher)
+    full = r"0 sentences are waiting for the model and about 10 more are being measured"
+    with batcher.reserved(6):
+        held = batcher.reserved(4)  # 6 held: there is room left, so it may be measured
+        with held, pytest.raises(QueueFullError, match=full), batcher.reserved(1):
+            pass
+        batcher.submit(fake, [("six", ())], costs=[6])
+    with batcher.reserved(4):  # the room held is given back: 6 waiting, room left
+        pass
+    batcher.submit(fake, [("four", ())], costs=[4])
+    with pytest.raises(QueueFullError, match="10 sentences are waiting"), batcher.reserved(1):
+        pass
+    batcher.close()
+    with pytest.raises(ShuttingDownError), batcher.reserved(1):
+        pass
+    fake.release.set()
+    batcher.stop()
+
+
+def test_an_idle_queue_holds_room_for_any_request(fake: Fake):
+    batcher = _started(max_queue_sentences=10)
+    with batcher.reserved(500):  # nothing waiting, nothing held: it may go ahead
+        pass
+    batcher.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -22,31 +23,95 @@ def test_readyz_probes_the_model(client: TestClient, model: Presslens):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["model"] == {"id": model.card.model_id, "version": model.card.version}
+    assert response.json()["probe"] == "passed"
 
 
-def test_readyz_is_503_while_the_queue_is_full(make_client: Callable[..., TestClient], make_gate):
+def test_readyz_answers_at_once_while_the_model_is_busy(
+    make_client: Callable[..., TestClient], make_gate, wait_until
+):
+    """Its probe used to queue behind user work, so a busy healthy service read 503 after
+    10 s. Now it reports the queue and probes only an idle model."""
     gate = make_gate()
-    client = make_client(gate, max_queue=1)
+    client = make_client(gate)
     gate.close()
+    text = {"text": "One sentence. And a second one."}
+    threads = [threading.Thread(target=lambda: client.post("/v1/classify", json=text))
+               for _ in range(2)]
     try:
-        import threading
-
-        waiting = threading.Thread(target=lambda: client.get("/readyz"))
-        waiting.start()  # taken by the worker, which then waits at the gate
-        assert gate.entered.wait(10)
-        queued = threading.Thread(target=lambda: client.get("/readyz"))
-        queued.start()
-        for _ in range(100):
-            if client.app.state.batcher.depth:
-                break
-            threading.Event().wait(0.05)
+        threads[0].start()
+        assert gate.entered.wait(10)  # the worker is labelling; the next request waits
+        threads[1].start()
+        wait_until(lambda: client.app.state.batcher.depth == 1, "a request queued")
+        calls = len(gate.calls)
         response = client.get("/readyz")
-        assert response.status_code == 503
-        assert response.json()["error"] == "not_ready"
+        assert response.status_code == 200
+        body = response.json()
+        assert body["probe"] == "skipped_busy"
+        assert body["queue"] == {"documents": 1, "sentences": 2, "busy": True}
+        assert len(gate.calls) == calls
     finally:
         gate.open()
-        waiting.join(10)
-        queued.join(10)
+        for thread in threads:
+            thread.join(30)
+    wait_until(lambda: client.app.state.batcher.idle, "the model idle")
+    idle = client.get("/readyz").json()
+    assert idle["probe"] == "passed"
+    assert idle["queue"] == {"documents": 0, "sentences": 0, "busy": False}
+
+
+def test_readyz_names_what_timed_out(
+    make_client: Callable[..., TestClient], make_gate, monkeypatch: pytest.MonkeyPatch,
+    wait_until,
+):
+    """The detail read "the model did not answer: " (an empty TimeoutError)."""
+    monkeypatch.setattr("service.routes.ops.PROBE_TIMEOUT_S", 0.2)
+    gate = make_gate()
+    client = make_client(gate)
+    gate.close()
+    try:
+        response = client.get("/readyz")
+    finally:
+        gate.open()
+        # the probe still runs; the session's model must not serve two apps at once
+        wait_until(lambda: client.app.state.batcher.idle, "the probe finished")
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": "not_ready",
+        "detail": "the model did not label the one-sentence probe within 0.2 s"}
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_readyz_is_503_when_a_batch_is_stuck(
+    make_client: Callable[..., TestClient], make_gate, monkeypatch: pytest.MonkeyPatch,
+    wait_until,
+):
+    """Skipping the probe while busy must not hide a model that never comes back."""
+    monkeypatch.setattr("service.routes.ops.STUCK_AFTER_S", 0.05)
+    gate = make_gate()
+    client = make_client(gate)
+    gate.close()
+    stuck = threading.Thread(target=lambda: client.post("/v1/classify", json={"text": "Hi."}))
+    try:
+        stuck.start()
+        assert gate.entered.wait(10)
+        wait_until(lambda: client.app.state.batcher.busy_for > 0.05, "the batch overdue")
+        response = client.get("/readyz")
+    finally:
+        gate.open()
+        stuck.join(30)
+    assert response.status_code == 503
+    assert response.json()["error"] == "not_ready"
+    assert "has been labelling one batch for" in response.json()["detail"]
+
+
+def test_readyz_is_503_once_shutdown_begins(make_client: Callable[..., TestClient]):
+    client = make_client()
+    client.app.state.shutdown.begin()
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["error"] == "shutting_down"
+    refused = client.post("/v1/classify", json={"text": "Too late."})
+    assert refused.status_code == 503 and refused.json()["error"] == "shutting_down"
+    assert refused.headers["Retry-After"] == "1"
 
 
 def test_model_card(client: TestClient, model: Presslens):
@@ -89,6 +154,8 @@ def test_metrics_count_requests_latency_sentences_and_model(
     assert _sample(body, "presslens_model_info", model_id=model.card.model_id,
                    version=model.card.version) == 1
     assert _sample(body, "presslens_queue_documents") == 0
+    assert _sample(body, "presslens_queue_sentences") == 0
+    assert _sample(body, "presslens_dropped_sentences_total", reason="client_gone") == 0
 
 
 def test_page_and_its_assets_are_served(client: TestClient):
