@@ -7,7 +7,9 @@ encoder batches. The queue is bounded by what its work costs, in sentences (and 
 document count): past either bound ``submit`` refuses at once (the API answers 503)
 instead of letting latency and memory grow. A document whose request has gone away is
 cancelled, and leaves the queue before any batch encodes it. On shutdown, ``close``
-fails what is queued at once; the batch being labelled finishes.
+refuses new requests; the work already admitted (queued, or being measured under a
+reservation) is still labelled, and the worker exits once none is left. What is still
+waiting when ``stop``'s time runs out is answered ``ShuttingDownError``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,12 @@ class QueueFullError(RuntimeError):
 
 
 class ShuttingDownError(RuntimeError):
-    """The service is stopping; queued work will not run."""
+    """The service is stopping: new work is refused, or the time to finish ran out."""
+
+
+class Admission:
+    """A request admitted by ``Batcher.reserved`` before the queue closed: it may still
+    submit while the service drains, so a request already in flight is answered."""
 
 
 WAIT_SHARE = 0.1
@@ -92,7 +99,9 @@ class Batcher:
         self._last_trim = 0.0
         self._dirty = False  # a batch ran since the last trim
         self._ready = threading.Condition()
-        self._stopping = False
+        self._stopping = False  # closed to new requests; admitted ones still run
+        self._finished = False  # stopped: nothing is labelled any more
+        self._admitted = 0  # requests holding a reservation
         self._thread = threading.Thread(target=self._work, name="presslens-batcher", daemon=True)
 
     @property
@@ -128,29 +137,36 @@ class Batcher:
         self._thread.start()
 
     def close(self) -> None:
-        """Refuse new work and fail what is queued at once; the batch in progress finishes."""
+        """Refuse new requests; those admitted before (queued or being measured) still run."""
         with self._ready:
             self._stopping = True
-            self._fail_queued()
             self._ready.notify_all()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Close and wait (at most ``timeout`` seconds) for the worker to finish its batch."""
+        """Close, wait (at most ``timeout`` seconds) for the admitted work to be labelled,
+        then answer whatever is still queued ``ShuttingDownError``."""
         self.close()
         if self._thread.is_alive():
             self._thread.join(max(timeout, 0.0))
+        with self._ready:
+            self._finished = True
+            self._fail_queued()
 
     @contextmanager
-    def reserved(self, sentences: int) -> Iterator[None]:
+    def reserved(self, sentences: int, arrived_open: bool = False) -> Iterator[Admission]:
         """Hold room for a request while it is measured; refuse it at once when the queue
         has none left, counting the room others hold. So under a burst the requests past a
         full queue get their 503 on arrival, not after being split only to be refused.
 
         ``sentences`` is the caller's estimate (``estimate_sentences``); the exact count is
-        checked again by ``submit``. ``QueueFullError`` or ``ShuttingDownError``.
+        checked again by ``submit``; pass it the ``Admission`` yielded here, so the request
+        is still labelled if the service begins to stop while it is being measured.
+        ``arrived_open``: the request reached the service before the queue closed (its
+        body was still being read), so it is in flight and is admitted while draining.
+        ``QueueFullError`` or ``ShuttingDownError``.
         """
         with self._ready:
-            if self._stopping:
+            if self._finished or (self._stopping and not arrived_open):
                 raise ShuttingDownError("the service is shutting down")
             if len(self._queue) >= self.max_queue:
                 raise QueueFullError(f"{len(self._queue)} documents are waiting for the model; "
@@ -162,25 +178,29 @@ class Batcher:
                     f"{self._reserved} more are being measured; the limit is {limit} "
                     "(PRESSLENS_MAX_QUEUE_SENTENCES)")
             self._reserved += sentences
+            self._admitted += 1
         try:
-            yield
+            yield Admission()
         finally:
             with self._ready:
                 self._reserved -= sentences
+                self._admitted -= 1
+                self._ready.notify_all()  # a draining worker may be waiting for this request
 
     def submit(
         self, model: Classifier, documents: Sequence[tuple[str, Sequence[str]]],
-        costs: Sequence[int] | None = None,
+        costs: Sequence[int] | None = None, admission: Admission | None = None,
     ) -> list[Future[LabelledDocument]]:
         """Queue all documents or none; ``QueueFullError`` when they do not fit. ``costs``
-        are their sentence counts (``service.cost``); estimated when not given."""
+        are their sentence counts (``service.cost``); estimated when not given. Once the
+        queue is closed only an ``admission`` from ``reserved`` gets in, until ``stop``."""
         if costs is None:
             costs = [estimate_sentences(text) for text, _ in documents]
         jobs = [Job(model, text, tuple(targets), cost)
                 for (text, targets), cost in zip(documents, costs, strict=True)]
         adds = sum(costs)
         with self._ready:
-            if self._stopping:
+            if self._finished or (self._stopping and admission is None):
                 raise ShuttingDownError("the service is shutting down")
             if len(self._queue) + len(jobs) > self.max_queue:
                 raise QueueFullError(
@@ -227,10 +247,9 @@ class Batcher:
     def _work(self) -> None:
         while True:
             with self._ready:
-                while not self._queue and not self._stopping and not self._trim_due():
+                while not self._queue and not self._drained() and not self._trim_due():
                     self._ready.wait(TRIM_EVERY_S if self._dirty else None)
-                if self._stopping:
-                    self._fail_queued()
+                if self._drained():
                     return
                 trim = not self._queue
                 if trim:
@@ -252,6 +271,10 @@ class Batcher:
             finally:
                 self._busy_since = None
                 self._dirty = True
+
+    def _drained(self) -> bool:
+        """Stopping, with nothing queued and no admitted request left to submit."""
+        return self._stopping and not self._queue and self._admitted == 0
 
     def _trim_due(self) -> bool:
         """After a burst, once idle, hand the heap the batches grew back to the system (glibc

@@ -69,9 +69,9 @@ class Settings(CoreSettings):
         None, description="Bearer token for /v1/admin/reload; unset: the route answers 404."
     )
     graceful_shutdown: int = Field(
-        8, ge=0, description="Seconds after SIGTERM for batches in flight to finish (queued "
-        "requests are answered 503 at once; any still waiting at the end, 503); the process "
-        "exits within it. Keep it under the container's stop timeout (Docker: 10 s)."
+        8, ge=0, description="Seconds after SIGTERM for the requests in flight (queued or "
+        "being labelled) to finish; any still waiting at the end are answered 503, and the "
+        "process exits within it. Keep it under the container's stop timeout (Docker: 10 s)."
     )
     log_level: str = Field("info", description="uvicorn and service log level.")
 

@@ -5,9 +5,9 @@ to ``timeout_graceful_shutdown``; the app hears of it only at lifespan shutdown,
 that wait. Left at that, queued requests waited for a model that would not get to them,
 and those still waiting when uvicorn's timeout struck were cancelled into plain-text 500s.
 So the app listens to the signal too, in front of uvicorn's handler: the first signal
-closes the queue (requests queued or arriving are answered 503 ``shutting_down`` with
-Retry-After at once), lets the batch being labelled finish, and answers 503 to any
-request still waiting for it shortly before the grace period (PRESSLENS_GRACEFUL_SHUTDOWN)
+closes the queue to new requests (answered 503 ``shutting_down`` with Retry-After at once),
+lets the requests already in flight (queued, or being measured) be labelled, and answers
+503 to any still waiting shortly before the grace period (PRESSLENS_GRACEFUL_SHUTDOWN)
 ends, so uvicorn has nothing left to cancel and the process exits within the period.
 """
 
@@ -43,11 +43,11 @@ class Shutdown:
         return self.started is not None
 
     def begin(self) -> None:
-        """Close the queue (its waiting requests get 503 now); idempotent."""
+        """Close the queue to new requests (those in flight still run); idempotent."""
         if self.started is not None:
             return
         self.started = time.monotonic()
-        logger.info("shutting down: new work is refused; the batch in progress has %.1f s",
+        logger.info("shutting down: new requests are refused; those in flight have %.1f s",
                     self.remaining())
         self._on_begin()
         self._began.set()

@@ -4,8 +4,8 @@
 read their bodies by hand (``service.body``), so their OpenAPI entries name the body and
 the errors that reading, measuring and queueing can bring. A request is measured before it
 is queued (``service.cost``: 413 over a limit), queued by its sentences (503 when the queue
-is full or closing), and, while it waits, dropped if its client goes away and answered 503
-if the service must stop before its batch is done.
+is full, or closed before the request arrived), and, while it waits, dropped if its client
+goes away and answered 503 if the service must stop before its batch is done.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class Labeller:
     settings: Settings
     request: Request
     shutdown: Shutdown
+    arrived_open: bool  # the request came before shutdown began: it is in flight
 
     async def label(
         self, pieces: Sequence[Piece], compare: bool = False
@@ -77,11 +78,11 @@ class Labeller:
         hold = min(sum(e for e in estimates if e <= s.max_document_sentences),
                    s.max_request_sentences)
         try:
-            with self.batcher.reserved(hold):
+            with self.batcher.reserved(hold, self.arrived_open) as admission:
                 costs = await measure_async(pieces, limits, self.model.card.labels,
                                             model_bytes, compare)
                 futures = self.batcher.submit(
-                    self.model, [(p.text, p.targets) for p in pieces], costs)
+                    self.model, [(p.text, p.targets) for p in pieces], costs, admission)
             return await self._wait(futures)
         except QueueFullError as error:
             raise ApiError(503, "overloaded", str(error), retry) from error
@@ -120,7 +121,7 @@ async def get_labeller(
     settings: SettingsDep, holder: HolderDep, batcher: BatcherDep, request: Request,
     shutdown: ShutdownDep,
 ) -> Labeller:
-    return Labeller(holder.model, batcher, settings, request, shutdown)
+    return Labeller(holder.model, batcher, settings, request, shutdown, not shutdown.stopping)
 
 
 LabellerDep = Annotated[Labeller, Depends(get_labeller)]

@@ -163,17 +163,20 @@ def test_cancelled_requests_cost_no_model_time(fake: Fake):
     batcher.stop()
 
 
-def test_stop_fails_what_is_queued(fake: Fake):
-    batcher = _started()
-    _block(fake, batcher)
-    [queued] = batcher.submit(fake, [("late", ())])
-    batcher.close()
-    fake.release.set()
-    batcher.stop()
+def test_stop_answers_what_is_still_queued_when_its_time_runs_out(fake: Fake):
+    drops: list[tuple[str, int]] = []
+    batcher = _started(on_drop=lambda *drop: drops.append(drop))
+    [running] = _block(fake, batcher)
+    [queued] = batcher.submit(fake, [("late", ())], costs=[3])
+    batcher.stop(timeout=0.1)  # the batch in progress outlives the time given
     with pytest.raises(ShuttingDownError):
         queued.result(5)
+    assert drops == [("shutting_down", 3)]
+    fake.release.set()
+    assert running.result(5).sentences[0].text == "blocker"
     with pytest.raises(ShuttingDownError):
         batcher.submit(fake, [("after", ())])
+    assert fake.batches == [["blocker"]]
 
 
 def test_estimate_never_undercounts_pysbd_sentences(seed_texts: dict[str, str]):
@@ -223,19 +226,39 @@ def test_a_cancelled_document_leaves_the_queue_at_once(fake: Fake):
     batcher.stop()
 
 
-def test_close_answers_queued_documents_at_once_and_lets_the_batch_finish(fake: Fake):
-    drops: list[tuple[str, int]] = []
-    batcher = _started(on_drop=lambda *drop: drops.append(drop))
+def test_close_refuses_new_requests_and_labels_those_in_flight(fake: Fake):
+    """After SIGTERM a request already queued, or being measured under a reservation, is
+    still answered; one arriving after is refused."""
+    batcher = _started()
     [running] = _block(fake, batcher)
-    [queued] = batcher.submit(fake, [("queued", ())], costs=[3])
-    batcher.close()
-    with pytest.raises(ShuttingDownError):
-        queued.result(5)  # answered while the batch in progress still runs
-    assert not running.done() and drops == [("shutting_down", 3)]
+    [queued] = batcher.submit(fake, [("queued", ())])
+    with batcher.reserved(1) as admission:
+        batcher.close()
+        with pytest.raises(ShuttingDownError):
+            batcher.submit(fake, [("arrived after", ())])
+        with pytest.raises(ShuttingDownError), batcher.reserved(1):
+            pass
+        with batcher.reserved(1, arrived_open=True) as reading:  # came before, body in transit
+            [read] = batcher.submit(fake, [("read", ())], admission=reading)
+        [measured] = batcher.submit(fake, [("measured", ())], admission=admission)
     fake.release.set()
-    assert running.result(5).sentences[0].text == "blocker"
+    assert [f.result(5).sentences[0].text for f in (running, queued, read, measured)] == [
+        "blocker", "queued", "read", "measured"]
     batcher.stop()
-    assert fake.batches == [["blocker"]]
+    assert not batcher._thread.is_alive()
+    assert fake.batches == [["blocker"], ["queued", "read", "measured"]]
+
+
+def test_a_draining_worker_waits_for_a_request_being_measured(fake: Fake):
+    batcher = _started()
+    with batcher.reserved(1) as admission:
+        batcher.close()
+        time.sleep(0.05)
+        assert batcher._thread.is_alive()  # the admitted request may still submit
+        [future] = batcher.submit(fake, [("late", ())], admission=admission)
+    assert future.result(5).sentences[0].text == "late"
+    batcher._thread.join(5)
+    assert not batcher._thread.is_alive()
 
 
 def test_an_idle_worker_hands_memory_back(fake: Fake, monkeypatch: pytest.MonkeyPatch):
