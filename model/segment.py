@@ -10,8 +10,8 @@ headlines, bylines, photo credits) is flagged as boilerplate per LABELS.md.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 import pysbd
 
@@ -58,9 +58,17 @@ class Segment:
     boilerplate: bool
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+    """This thread's Segmenter: pysbd keeps the text it is splitting in the Segmenter
+    itself, so two threads sharing one get each other's sentences."""
+    segmenter = getattr(_local, "segmenter", None)
+    if segmenter is None:
+        segmenter = _local.segmenter = pysbd.Segmenter(language="en", clean=False,
+                                                       char_span=True)
+    return segmenter
 
 
 def _is_all_caps(line: str) -> bool:

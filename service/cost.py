@@ -12,30 +12,24 @@ line (``"a. " * 16_000`` takes 53 s). A text whose count of possible sentence en
 the limit is therefore split a prefix at a time, and refused as soon as a prefix holds
 more sentences than the limit allows.
 
-Nor may it run beside the batch worker's own splitting: ``model.segment`` keeps one pysbd
-``Segmenter``, which stores the text it is working on in itself, so two threads splitting
-at once get each other's sentences. Measuring therefore runs on one thread of its own
-(``measure_async``), with its own copy of ``model.segment`` (``split`` below): the same
-code, its own Segmenter.
+Measuring runs off the event loop on one thread of its own (``measure_async``), so
+requests being measured take one core at most beside the batch worker.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import re
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
-from model import segment as model_segment
 from model.compare_results import PairComparison, StanceShift
 from model.labels import FRAMING, STANCE
 from model.predict import mentioned_targets
-from model.segment import Segment
+from model.segment import Segment, split
 from service.errors import ApiError
 from service.schemas import (
     BatchResponse,
@@ -60,18 +54,6 @@ MARKER_TOKENS = 2  # the "[" and "]" that mark a target's mention for stance
 WIDE_FLOAT = 1 / 3  # serialises at a float's widest: sizes computed with it are upper bounds
 
 
-def _own_segment_module() -> Callable[[str], list[Segment]]:
-    """``model.segment.split`` from a second copy of its module: its own pysbd Segmenter."""
-    name = "service._measuring_segment"
-    spec = importlib.util.spec_from_file_location(name, model_segment.__file__)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the copy loads
-    spec.loader.exec_module(module)
-    return module.split
-
-
-split = _own_segment_module()
 _measurer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presslens-measure")
 
 

@@ -107,3 +107,16 @@ def test_no_chunk_is_cut_after_an_abbreviation(monkeypatch: pytest.MonkeyPatch) 
     pieces = [text[start:end].rstrip() for start, end in segment._chunks(text)]
     assert pieces == ["He met Sen. Warren on Friday.", "The talks went well.",
                       "Then U.S. Army officials left."]
+
+
+def test_threads_splitting_at_once_get_their_own_sentences(seed_texts: dict[str, str]) -> None:
+    """pysbd keeps the text it is splitting in its Segmenter: shared across threads, one
+    thread's sentences turned up in another's answer (the batcher and the measuring thread
+    split at the same time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = list(seed_texts.values()) * 6
+    expected = [split(text) for text in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(split, texts)) == expected
