@@ -61,8 +61,19 @@ class PoolingConfig:
         pooling = _read_json(path / pooling_dir / "config.json", default={})
         mode = "cls" if pooling.get("pooling_mode_cls_token") else "mean"
         normalize = any(m["type"].endswith("Normalize") for m in modules)
-        bert = _read_json(path / "sentence_bert_config.json", default={})
-        return cls(mode, normalize, int(bert.get("max_seq_length", 256)))
+        return cls(mode, normalize, _max_seq_length(path))
+
+
+def _max_seq_length(path: Path, fallback: int = 256) -> int:
+    """Where sentence-transformers keeps the truncation length: ``sentence_bert_config.json``
+    up to version 5, the tokenizer's ``model_max_length`` since 6 (the same value, moved).
+    Tokenizers without a limit store a huge sentinel there; then the fallback applies."""
+    bert = _read_json(path / "sentence_bert_config.json", default={})
+    if "max_seq_length" in bert:
+        return int(bert["max_seq_length"])
+    tokenizer = _read_json(path / "tokenizer_config.json", default={})
+    length = tokenizer.get("model_max_length")
+    return int(length) if isinstance(length, int) and 0 < length <= 100_000 else fallback
 
 
 def _read_json(path: Path, default: object) -> object:

@@ -41,7 +41,8 @@ from training.onnx_graph import OPSET, export_torch_to_onnx, fuse_for_onnxruntim
 # ``default_backend`` falls back to ONNX Runtime on CPUs without bf16, where it is faster.
 SERVING_BACKEND = "openvino"
 FP32_BACKENDS = ("openvino", "onnx")  # one file, two runtimes: exporting one records both
-POOLING_FILES = ("modules.json", "sentence_bert_config.json", "config.json")
+POOLING_FILES = ("modules.json", "sentence_bert_config.json", "config.json",
+                 "tokenizer_config.json")
 POLICY_NOTE = (
     "torch-free serving: ONNX Runtime on the exported transformer; tokenizers for tokens; "
     "pooling in numpy as sentence-transformers' pooling config defines it"

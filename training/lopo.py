@@ -5,10 +5,11 @@
 1. fine-tune the encoder as the default recipe does, but with *no* article sentence in
    its data (the corpus, the real-news train split's standalone sentences, NewsMTSC), so
    no publisher's prose has shaped it;
-2. for each of the seven publishers, fit the framing head exactly as training does
-   (``training.fit.fit_heads``: C by grouped cross-validation, n-gram mix, temperature) on
-   that data plus the *other six* publishers' train-split articles, and score every
-   annotated sentence of the held-out publisher's articles (all splits).
+2. for each of the seven publishers, fit the framing head exactly as the recipe does
+   (``training.fit.fit_heads`` with its ``HeadConfig``: C and temperature chosen on the
+   real-news dev split, here without the held-out publisher's sentences) on that data plus
+   the *other six* publishers' train-split articles, and score every annotated sentence of
+   the held-out publisher's articles (all splits).
 
 This is stricter than the shipped model (whose encoder saw six publishers' articles and
 the seventh's too), so its figures are a floor for an unseen outlet, not the card's.

@@ -107,6 +107,26 @@ def test_truncates_at_the_pooling_configs_max_seq_length(export_dir, sample) -> 
     assert len(states.hidden) == 256  # not the 128 that tokenizer.json itself carries
 
 
+@pytest.mark.parametrize(("model_max_length", "expected"), [(48, 48), (10**30, 256)])
+def test_reads_max_seq_length_where_sentence_transformers_6_keeps_it(
+    export_dir: Path, tmp_path: Path, model_max_length: int, expected: int
+) -> None:
+    """sentence-transformers 6 saves the truncation length as the tokenizer's
+    model_max_length, not in sentence_bert_config.json: read there, all-mpnet-base-v2's 384
+    became 256 and its export failed the parity check (384 token states against 256)."""
+    assert (export_dir / "tokenizer_config.json").is_file()  # the export carries it
+    changed = tmp_path / "onnx"
+    shutil.copytree(export_dir, changed)
+    (changed / "sentence_bert_config.json").write_text(json.dumps({}))
+    config = json.loads((changed / "tokenizer_config.json").read_text())
+    config["model_max_length"] = model_max_length  # 1e30: a tokenizer with no limit of its own
+    (changed / "tokenizer_config.json").write_text(json.dumps(config))
+    encoder = load_exported(changed, "onnx")
+    assert encoder.pooling.max_seq_length == expected
+    [states] = encoder.token_states(["word " * 300])
+    assert len(states.hidden) == expected
+
+
 def test_reads_max_seq_length_and_pooling_mode_from_the_export(export_dir, tmp_path) -> None:
     changed = tmp_path / "onnx"
     shutil.copytree(export_dir, changed)
