@@ -250,6 +250,7 @@ class Batcher:
                 while not self._queue and not self._drained() and not self._trim_due():
                     self._ready.wait(TRIM_EVERY_S if self._dirty else None)
                 if self._drained():
+                    self._finished = True  # a late arrival is refused, not left waiting
                     return
                 trim = not self._queue
                 if trim:

@@ -259,6 +259,8 @@ def test_a_draining_worker_waits_for_a_request_being_measured(fake: Fake):
     assert future.result(5).sentences[0].text == "late"
     batcher._thread.join(5)
     assert not batcher._thread.is_alive()
+    with pytest.raises(ShuttingDownError), batcher.reserved(1, arrived_open=True):
+        pass  # nobody is left to label it: refused, not left waiting
 
 
 def test_an_idle_worker_hands_memory_back(fake: Fake, monkeypatch: pytest.MonkeyPatch):
