@@ -201,7 +201,11 @@ def execute(job: Job, monitor: Any) -> dict[str, int]:
             fn_constructor_args=(job.model_dir, job.backend, pool.threads, job.version,
                                  job.plan.carried, monitor),
             batch_size=job.batch_size, batch_format="pyarrow", num_cpus=pool.num_cpus,
-            compute=ActorPoolStrategy(size=pool.workers),
+            # One block in flight per worker: Ray Data otherwise queues up to four on the
+            # worker beside the data, and a small archive read on one node was labelled there
+            # alone while the other node's worker sat idle. Labelling is CPU-bound; what
+            # locality saves is moving a batch of text, a few KB.
+            compute=ActorPoolStrategy(size=pool.workers, max_tasks_in_flight_per_actor=1),
         )
     )
     sink = ArchiveSink(Path(job.root), job.part_rows)
