@@ -20,6 +20,7 @@ import math
 import os
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from archive.sources import read_rows
 LOCAL_OBJECT_STORE_BYTES = 256 * 2**20  # ample for batches of articles; Ray's default is 30% of RAM
 POLL_S = 0.5
 ACTOR_START_TIMEOUT_S = 900
+CLIENT_ATTEMPTS = 3  # Ray Client connections: a server process that fails to start is retried
+CLIENT_RETRY_S = 2.0
 MAX_BLOCKS = 20_000
 
 
@@ -150,7 +153,9 @@ def connect(address: str | None, cpus: int | None = None) -> bool:
     if ray.is_initialized():
         return False
     quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
-    if address:
+    if address and address.startswith("ray://"):
+        _client_init(address, quiet)
+    elif address:
         ray.init(address=address, **quiet)
     else:
         # "local": a new instance here even when `ray start` left a cluster on this machine
@@ -158,6 +163,25 @@ def connect(address: str | None, cpus: int | None = None) -> bool:
                  include_dashboard=False,
                  object_store_memory=LOCAL_OBJECT_STORE_BYTES, **quiet)
     return True
+
+
+def _client_init(address: str, options: dict[str, Any]) -> None:
+    """Connect through Ray Client, trying again when it fails to connect.
+
+    The head starts a server process for each Ray Client connection; on a loaded machine
+    that start sometimes fails ("Starting Ray client server failed") though the next one
+    works, so a failed connection is tried again before the user is told.
+    """
+    for attempt in range(1, CLIENT_ATTEMPTS + 1):
+        try:
+            ray.init(address=address, **options)
+            return
+        except ConnectionError as error:
+            if attempt == CLIENT_ATTEMPTS:
+                raise ConnectionError(f"{error} (tried {CLIENT_ATTEMPTS} times)") from error
+            print(f"Ray Client: connection {attempt} of {CLIENT_ATTEMPTS} to {address} failed "
+                  f"({str(error).splitlines()[0]}); trying again", file=sys.stderr)
+            time.sleep(CLIENT_RETRY_S)
 
 
 @dataclass(frozen=True)
@@ -202,9 +226,8 @@ def execute(job: Job, monitor: Any) -> dict[str, int]:
                                  job.plan.carried, monitor),
             batch_size=job.batch_size, batch_format="pyarrow", num_cpus=pool.num_cpus,
             # One block in flight per worker: Ray Data otherwise queues up to four on the
-            # worker beside the data, and a small archive read on one node was labelled there
-            # alone while the other node's worker sat idle. Labelling is CPU-bound; what
-            # locality saves is moving a batch of text, a few KB.
+            # worker beside the data while another node's worker sits idle. Labelling is
+            # CPU-bound; what locality saves is moving a batch of text, a few KB.
             compute=ActorPoolStrategy(size=pool.workers, max_tasks_in_flight_per_actor=1),
         )
     )

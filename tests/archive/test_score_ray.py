@@ -124,3 +124,29 @@ def test_ctrl_c_stops_ray_and_a_rerun_resumes(make_archive, tmp_path: Path, read
     assert not sentences.duplicated(["id", "index", "target"]).any()
     runs = json.loads((out / "manifest.json").read_text())["runs"]
     assert [(r["engine"], r["finished"]) for r in runs] == [("ray", False), ("local", True)]
+
+
+@pytest.mark.parametrize(("failures", "connected"), [(2, True), (3, False)])
+def test_a_ray_client_connection_is_tried_again(monkeypatch: pytest.MonkeyPatch,
+                                                failures: int, connected: bool):
+    """A Ray Client server that fails to start (seen in CI on a loaded machine) is retried;
+    after three failures the user gets the error, with the count."""
+    from archive import ray_engine
+
+    calls: list[str] = []
+
+    def init(address: str, **_: object) -> None:
+        calls.append(address)
+        if len(calls) <= failures:
+            raise ConnectionError("Initialization failure from server: Starting Ray client "
+                                  "server failed.")
+
+    monkeypatch.setattr(ray_engine.ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray_engine.ray, "init", init)
+    monkeypatch.setattr(ray_engine, "CLIENT_RETRY_S", 0.0)
+    if connected:
+        assert ray_engine.connect("ray://head:10001") is True
+    else:
+        with pytest.raises(ConnectionError, match=r"server failed\. \(tried 3 times\)"):
+            ray_engine.connect("ray://head:10001")
+    assert calls == ["ray://head:10001"] * min(failures + 1, 3)
