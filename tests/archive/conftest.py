@@ -1,13 +1,15 @@
 """Small archives built from the corpus, a Ray instance sized like a 2-core machine, and
-readers for what ``presslens score`` writes. Tests compare engines and structure, never
-label values: the shipped model may be replaced."""
+readers for what ``presslens score`` writes, and the process-tree checks that Ray leaves
+nothing running. Tests compare engines and structure, never label values: the shipped model
+may be replaced."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +155,51 @@ def articles() -> Callable[..., list[dict[str, Any]]]:
 @pytest.fixture
 def messy_rejects() -> list[tuple[str, int, str]]:
     return MESSY_REJECTS
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: state, parent pid, ..."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def descendants(roots: Iterable[int]) -> set[int]:
+    """Every process below ``roots`` now (not the roots themselves)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = int(_stat_fields(int(entry))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found: set[int] = set()
+    stack = list(roots)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def alive(pids: Iterable[int]) -> set[int]:
+    """Those of ``pids`` still running (zombies count as gone)."""
+    running = set()
+    for pid in pids:
+        try:
+            if _stat_fields(pid)[0] != "Z":
+                running.add(pid)
+        except (OSError, IndexError):
+            continue
+    return running
+
+
+class ProcessTree:
+    """What a test needs to check that Ray left nothing running."""
+
+    descendants = staticmethod(descendants)
+    alive = staticmethod(alive)
+
+
+@pytest.fixture
+def processes() -> type[ProcessTree]:
+    return ProcessTree

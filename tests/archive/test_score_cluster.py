@@ -46,34 +46,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _tree(roots: list[int]) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, stack = set(roots), list(roots)
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.add(child)
-            stack.append(child)
-    return found
-
-
-def _alive(pids: set[int]) -> set[int]:
-    alive = set()
-    for pid in pids:
-        try:
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                alive.add(pid)
-        except (OSError, IndexError):
-            continue
-    return alive
-
-
 def _wait_for_nodes(cluster: Cluster, count: int) -> None:
     code = (f"import ray, time\nray.init(address={cluster.address!r}, logging_level='ERROR')\n"
             f"deadline = time.monotonic() + {START_TIMEOUT_S}\n"
@@ -85,7 +57,7 @@ def _wait_for_nodes(cluster: Cluster, count: int) -> None:
 
 
 @pytest.fixture
-def two_node_cluster(tmp_path: Path) -> Iterator[Cluster]:
+def two_node_cluster(tmp_path: Path, processes) -> Iterator[Cluster]:
     """Head and worker as separate `ray start --block` processes; stopped (SIGTERM, then
     SIGKILL of whatever they started) and checked gone afterwards."""
     gcs, client = _free_port(), _free_port()
@@ -118,7 +90,8 @@ def two_node_cluster(tmp_path: Path) -> Iterator[Cluster]:
         _wait_for_nodes(cluster, 2)
         yield cluster
     finally:
-        started = _tree([node.pid for node in nodes])
+        roots = [node.pid for node in nodes]
+        started = set(roots) | processes.descendants(roots)
         for node in reversed(nodes):
             node.send_signal(signal.SIGTERM)
         for node in reversed(nodes):
@@ -128,9 +101,9 @@ def two_node_cluster(tmp_path: Path) -> Iterator[Cluster]:
                 os.killpg(node.pid, signal.SIGKILL)
                 node.wait()
         deadline = time.monotonic() + EXIT_TIMEOUT_S
-        while _alive(started) and time.monotonic() < deadline:
+        while processes.alive(started) and time.monotonic() < deadline:
             time.sleep(0.5)
-        left = _alive(started)
+        left = processes.alive(started)
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         log.close()

@@ -52,36 +52,8 @@ def test_ray_and_local_give_the_same_labels(make_archive, tmp_path: Path, local_
             == [list(t) for t in local_summary["target_stance"]])
 
 
-def _descendants(root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, stack = set(), [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.add(child)
-            stack.append(child)
-    return found
-
-
-def _alive(pids: set[int]) -> set[int]:
-    alive = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state != "Z":
-            alive.add(pid)
-    return alive
-
-
-def test_ctrl_c_stops_ray_and_a_rerun_resumes(make_archive, tmp_path: Path, read_tables):
+def test_ctrl_c_stops_ray_and_a_rerun_resumes(make_archive, tmp_path: Path, read_tables,
+                                              processes):
     archive, out = make_archive(36), tmp_path / "out"
     command = [str(PRESSLENS), "score", str(archive), "--out", str(out), "--batch-size", "2",
                "--part-rows", "4"]
@@ -94,9 +66,9 @@ def test_ctrl_c_stops_ray_and_a_rerun_resumes(make_archive, tmp_path: Path, read
         while not list((out / "articles").glob("part-*.parquet")):
             assert process.poll() is None, process.communicate()[0]
             assert time.monotonic() < deadline, "no part written in 300 s"
-            ray_processes |= _descendants(process.pid)
+            ray_processes |= processes.descendants([process.pid])
             time.sleep(0.2)
-        ray_processes |= _descendants(process.pid)
+        ray_processes |= processes.descendants([process.pid])
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         output, _ = process.communicate(timeout=120)
     finally:
@@ -107,9 +79,9 @@ def test_ctrl_c_stops_ray_and_a_rerun_resumes(make_archive, tmp_path: Path, read
     assert process.returncode == 130, output
     assert "run the same command again to resume" in said
     deadline = time.monotonic() + 60
-    while _alive(ray_processes) and time.monotonic() < deadline:
+    while processes.alive(ray_processes) and time.monotonic() < deadline:
         time.sleep(0.5)
-    left = _alive(ray_processes)
+    left = processes.alive(ray_processes)
     for pid in left:  # never leave them behind, even when the test fails
         os.kill(pid, signal.SIGKILL)
     assert not left, f"Ray processes outlived the interrupted run: {sorted(left)}"
