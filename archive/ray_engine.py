@@ -7,7 +7,8 @@
 ``Labeller.__init__`` loads the model once per worker, on the torch-free encoder, with as
 many threads as the worker's share of CPUs (``resources.size_pool``). Without an address,
 Ray starts here with a small object store and stops when the run ends; with one
-(``ray://host:10001``, ``host:6379`` or ``auto``) the same pipeline runs on that cluster,
+(``ray://host:10001``, ``host:6379`` or ``auto``; ``archive.ray_cluster.connect``) the
+same pipeline runs on that cluster,
 where INPUT, --out and the model directory must be paths every node sees. Ray Data's
 executor cannot run in a Ray Client process, so for ``ray://`` it runs in a task on the
 cluster (``execute_on_cluster``) while this process draws the progress.
@@ -20,7 +21,6 @@ import math
 import os
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -41,11 +41,8 @@ from archive.plan import InputFile, Plan, keep_to_label
 from archive.resources import IO_CPUS, Pool, size_pool
 from archive.sources import read_rows
 
-LOCAL_OBJECT_STORE_BYTES = 256 * 2**20  # ample for batches of articles; Ray's default is 30% of RAM
 POLL_S = 0.5
 ACTOR_START_TIMEOUT_S = 900
-CLIENT_ATTEMPTS = 3  # Ray Client connections: a server process that fails to start is retried
-CLIENT_RETRY_S = 2.0
 MAX_BLOCKS = 20_000
 
 
@@ -145,43 +142,6 @@ class ArchiveSink(Datasink[dict[str, int]]):
         for returned in write_result.write_returns:
             for key in self.written:
                 self.written[key] += returned[key]
-
-
-def connect(address: str | None, cpus: int | None = None) -> bool:
-    """Join the cluster at ``address``, or start Ray here; True when this call started it
-    (the caller then shuts it down). An already connected process keeps its connection."""
-    if ray.is_initialized():
-        return False
-    quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
-    if address and address.startswith("ray://"):
-        _client_init(address, quiet)
-    elif address:
-        ray.init(address=address, **quiet)
-    else:
-        # "local": a new instance here even when `ray start` left a cluster on this machine
-        ray.init(address="local", num_cpus=cpus or len(os.sched_getaffinity(0)),
-                 include_dashboard=False,
-                 object_store_memory=LOCAL_OBJECT_STORE_BYTES, **quiet)
-    return True
-
-
-def _client_init(address: str, options: dict[str, Any]) -> None:
-    """Connect through Ray Client, trying again when it fails to connect.
-
-    The head starts a server process for each Ray Client connection; on a loaded machine
-    that start sometimes fails ("Starting Ray client server failed") though the next one
-    works, so a failed connection is tried again before the user is told.
-    """
-    for attempt in range(1, CLIENT_ATTEMPTS + 1):
-        try:
-            ray.init(address=address, **options)
-            return
-        except ConnectionError as error:
-            if attempt == CLIENT_ATTEMPTS:
-                raise ConnectionError(f"{error} (tried {CLIENT_ATTEMPTS} times)") from error
-            print(f"Ray Client: connection {attempt} of {CLIENT_ATTEMPTS} to {address} failed "
-                  f"({str(error).splitlines()[0]}); trying again", file=sys.stderr)
-            time.sleep(CLIENT_RETRY_S)
 
 
 @dataclass(frozen=True)

@@ -175,12 +175,12 @@ def _label(options: ScoreOptions, plan: Plan, model_dir: Path | None, backend: s
     try:
         import ray
 
-        from archive import ray_engine
+        from archive import ray_cluster, ray_engine
     except ImportError as error:
         raise ScoreError(f"Ray is not installed ({error}): pip install 'presslens[scale]', "
                          "or use --engine local") from error
     try:
-        started_here = ray_engine.connect(options.address)
+        started_here = ray_cluster.connect(options.address)
     except ConnectionError as error:
         raise ScoreError(f"cannot reach the Ray cluster at {options.address}: {error}") from error
     try:

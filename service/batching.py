@@ -15,62 +15,39 @@ waiting when ``stop``'s time runs out is answered ``ShuttingDownError``.
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from model.predict import LabelledDocument
 from service.cost import estimate_sentences
+from service.jobs import (
+    Admission,
+    BatchObserver,
+    Classifier,
+    DropObserver,
+    Job,
+    label_jobs,
+    logger,
+)
 from service.memory import release_memory
+from service.queue_limits import (
+    QueueFullError,
+    ShuttingDownError,
+    check_reservation,
+    check_submission,
+)
 
-logger = logging.getLogger("presslens.service")
-
-
-class Classifier(Protocol):
-    def label_documents(
-        self, texts: Sequence[str], targets: Sequence[Sequence[str]] | None = None
-    ) -> list[LabelledDocument]: ...
-
-
-class QueueFullError(RuntimeError):
-    """More documents waiting than the bound allows."""
-
-
-class ShuttingDownError(RuntimeError):
-    """The service is stopping: new work is refused, or the time to finish ran out."""
-
-
-class Admission:
-    """A request admitted by ``Batcher.reserved`` before the queue closed: it may still
-    submit while the service drains, so a request already in flight is answered."""
-
+__all__ = ["Admission", "Batcher", "Classifier", "QueueFullError", "ShuttingDownError",
+           "estimate_sentences"]
 
 WAIT_SHARE = 0.1
 """A batch waits for more documents at most this share of the previous model call's time."""
 TRIM_EVERY_S = 1.0
 """At most this often, an idle worker hands freed heap memory back to the system."""
-BatchObserver = Callable[[int, int, float], None]
-"""Called after each model call with (documents, sentences, seconds)."""
-DropObserver = Callable[[str, int], None]
-"""Called with (reason, sentences) for each document dropped unlabelled: its request went
-away ("client_gone") or the service stopped ("shutting_down")."""
-
-
-@dataclass(slots=True)
-class Job:
-    model: Classifier
-    text: str
-    targets: tuple[str, ...]
-    cost: int
-    future: Future[LabelledDocument] = field(default_factory=Future)
-
-
 class Batcher:
     """One worker thread over a FIFO of documents bounded in documents and in sentences."""
 
@@ -168,15 +145,8 @@ class Batcher:
         with self._ready:
             if self._finished or (self._stopping and not arrived_open):
                 raise ShuttingDownError("the service is shutting down")
-            if len(self._queue) >= self.max_queue:
-                raise QueueFullError(f"{len(self._queue)} documents are waiting for the model; "
-                                     f"the limit is {self.max_queue} (PRESSLENS_MAX_QUEUE)")
-            limit = self.max_queue_sentences
-            if limit is not None and self._pending + self._reserved >= limit:
-                raise QueueFullError(
-                    f"{self._pending} sentences are waiting for the model and about "
-                    f"{self._reserved} more are being measured; the limit is {limit} "
-                    "(PRESSLENS_MAX_QUEUE_SENTENCES)")
+            check_reservation(len(self._queue), self.max_queue, self._pending,
+                              self._reserved, self.max_queue_sentences)
             self._reserved += sentences
             self._admitted += 1
         try:
@@ -202,17 +172,8 @@ class Batcher:
         with self._ready:
             if self._finished or (self._stopping and admission is None):
                 raise ShuttingDownError("the service is shutting down")
-            if len(self._queue) + len(jobs) > self.max_queue:
-                raise QueueFullError(
-                    f"{len(self._queue)} documents are waiting for the model and this request "
-                    f"adds {len(jobs)}; the limit is {self.max_queue} (PRESSLENS_MAX_QUEUE)"
-                )
-            limit = self.max_queue_sentences
-            if limit is not None and self._queue and self._pending + adds > limit:
-                raise QueueFullError(
-                    f"{self._pending} sentences are waiting for the model and this request "
-                    f"adds {adds}; the limit is {limit} (PRESSLENS_MAX_QUEUE_SENTENCES)"
-                )
+            check_submission(len(self._queue), len(jobs), self.max_queue, self._pending, adds,
+                             self.max_queue_sentences)
             self._queue.extend(jobs)
             self._pending += adds
             self._ready.notify()
@@ -317,27 +278,9 @@ class Batcher:
         return jobs
 
     def _label(self, jobs: list[Job]) -> None:
-        if not jobs:
-            return
-        started = time.perf_counter()
-        try:
-            results = jobs[0].model.label_documents([j.text for j in jobs],
-                                                    [j.targets for j in jobs])
-        except Exception as error:
-            if len(jobs) > 1:
-                # One bad document must not fail the others it happened to share a batch with.
-                for job in jobs:
-                    self._label([job])
-                return
-            logger.exception("labelling a document of %d characters failed", len(jobs[0].text))
-            jobs[0].future.set_exception(error)
-            return
-        seconds = time.perf_counter() - started
-        self._last_call = seconds
-        if self._observer is not None:
-            self._observer(len(jobs), sum(len(r.sentences) for r in results), seconds)
-        for job, result in zip(jobs, results, strict=True):
-            job.future.set_result(result)
+        seconds = label_jobs(jobs, self._observer)
+        if seconds is not None:
+            self._last_call = seconds
 
     def _fail_queued(self) -> None:
         """Answer everything queued now (under the lock): the service is stopping."""

@@ -21,11 +21,12 @@ from fastapi.types import DecoratedCallable
 from pydantic import BaseModel
 
 from model.predict import LabelledDocument, Presslens
-from service.batching import Batcher, QueueFullError, ShuttingDownError
+from service.batching import Batcher
 from service.cost import Limits, Piece, estimate_sentences, measure_async
 from service.deps import BatcherDep, HolderDep, SettingsDep, ShutdownDep
 from service.errors import ApiError
 from service.openapi import request_body
+from service.queue_limits import QueueFullError, ShuttingDownError
 from service.results import model_ref
 from service.schemas import error_responses
 from service.settings import Settings

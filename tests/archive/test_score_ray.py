@@ -103,7 +103,7 @@ def test_a_ray_client_connection_is_tried_again(monkeypatch: pytest.MonkeyPatch,
                                                 failures: int, connected: bool):
     """A Ray Client server that fails to start (seen in CI on a loaded machine) is retried;
     after three failures the user gets the error, with the count."""
-    from archive import ray_engine
+    from archive import ray_cluster
 
     calls: list[str] = []
 
@@ -113,12 +113,12 @@ def test_a_ray_client_connection_is_tried_again(monkeypatch: pytest.MonkeyPatch,
             raise ConnectionError("Initialization failure from server: Starting Ray client "
                                   "server failed.")
 
-    monkeypatch.setattr(ray_engine.ray, "is_initialized", lambda: False)
-    monkeypatch.setattr(ray_engine.ray, "init", init)
-    monkeypatch.setattr(ray_engine, "CLIENT_RETRY_S", 0.0)
+    monkeypatch.setattr(ray_cluster.ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray_cluster.ray, "init", init)
+    monkeypatch.setattr(ray_cluster, "CLIENT_RETRY_S", 0.0)
     if connected:
-        assert ray_engine.connect("ray://head:10001") is True
+        assert ray_cluster.connect("ray://head:10001") is True
     else:
         with pytest.raises(ConnectionError, match=r"server failed\. \(tried 3 times\)"):
-            ray_engine.connect("ray://head:10001")
+            ray_cluster.connect("ray://head:10001")
     assert calls == ["ray://head:10001"] * min(failures + 1, 3)
