@@ -63,7 +63,7 @@ def split_of(group: str) -> str:
     return SPLITS[-1][0]
 
 
-def _dataset_texts(datasets: Path, name: str) -> dict[str, str]:
+def dataset_texts(datasets: Path, name: str) -> dict[str, str]:
     """key -> text for every sentence of one shared dataset (articles split by presslens)."""
     texts: dict[str, str] = {}
     with (datasets / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
@@ -93,7 +93,7 @@ def load_real(
         if not path.is_file():
             log(f"real-news annotations: {path} absent; skipped {len(mine)} labelled sentences")
             continue
-        texts = _dataset_texts(datasets, name)
+        texts = dataset_texts(datasets, name)
         for row in mine:
             text = texts.get(row["key"])
             if text is None:

@@ -55,6 +55,7 @@ class Example:
     head: str
     label: str
     target: str | None = None
+    soft: tuple[float, ...] | None = None  # a teacher's probabilities, in LABELS order
 
 
 def _stderr(message: str) -> None:
@@ -138,8 +139,9 @@ def finetune(
             region = _region_mask(offsets, [span for _, span in marked]) * mask
             region = torch.where(region.sum(1, keepdim=True) > 0, region, mask)
             features = torch.cat([mean_last, (last * region).sum(1) / region.sum(1)], dim=1)
-        labels = torch.tensor([index[head][e.label] for e in batch])
-        loss = torch.nn.functional.cross_entropy(heads[head](features), labels)
+        targets = torch.tensor([_target(e, index[head]) for e in batch])
+        log_p = torch.nn.functional.log_softmax(heads[head](features), dim=1)
+        loss = -(targets * log_p).sum(1).mean()  # cross-entropy, soft or one-hot
         loss.backward()
         torch.nn.utils.clip_grad_norm_(body.parameters(), 1.0)
         optimizer.step()
@@ -167,6 +169,13 @@ def finetune(
     _store_half(out / "model.safetensors")
     log(f"fine-tuned encoder saved to {out} ({time.monotonic() - started:.0f} s)")
     return out
+
+
+def _target(example: Example, index: dict[str, int]) -> list[float]:
+    """The distribution the head learns: a teacher's soft labels, else one-hot."""
+    if example.soft is not None:
+        return list(example.soft)
+    return [1.0 if i == index[example.label] else 0.0 for i in range(len(index))]
 
 
 def _region_mask(offsets: object, spans: list[tuple[int, int] | None]) -> object:

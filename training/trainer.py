@@ -34,6 +34,7 @@ from training.annotations import (
     real_rows,
 )
 from training.dataset import Dataset, SourceFile, load
+from training.distill import teacher_examples
 from training.finetune import Example, FinetuneConfig, finetune
 from training.fit import HeadConfig, fit_model
 from training.proxies import datasets_dir
@@ -64,6 +65,9 @@ class TrainingConfig(BaseModel):
         False, description="add the train split of the project's real-news annotations "
         "(dev is kept for selection, test for the card)")
     annotations: Path = ANNOTATIONS
+    teacher: Path | None = Field(
+        None, description="a larger encoder's soft framing labels on unannotated real "
+        "sentences (training.distill): fine-tuning learns from them, the heads do not")
     proxies: bool = True
     cache_dir: Path = Field(default_factory=lambda: core_settings().cache_dir)
     datasets_dir: Path = Field(default_factory=datasets_dir)
@@ -71,8 +75,13 @@ class TrainingConfig(BaseModel):
 
     def recorded(self) -> dict[str, Any]:
         """The settings that shape the model (not where files happen to be)."""
-        return self.model_dump(mode="json", exclude={"data", "out", "eval", "cache_dir",
-                                                     "datasets_dir", "annotations"})
+        recorded = self.model_dump(mode="json", exclude={"data", "out", "eval", "cache_dir",
+                                                         "datasets_dir", "annotations",
+                                                         "teacher"})
+        if self.teacher is not None and self.teacher.is_file():
+            recorded["teacher"] = {"file": self.teacher.name,
+                                   "sha256": file_sha256(self.teacher)}
+        return recorded
 
 
 def real_sources(
@@ -121,6 +130,15 @@ class Trainer:
                                                      self.config.datasets_dir)
                                         if chosen else []))
 
+    def finetune_set(self, dataset: Dataset) -> list[Example]:
+        """What the encoder fine-tunes on: the dataset, plus the teacher's soft labels."""
+        examples = finetune_examples(dataset)
+        if self.config.teacher is not None and self.config.finetune is not None:
+            taught = teacher_examples(self.config.datasets_dir, self.config.teacher, self.log)
+            self.log(f"teacher: {len(taught)} soft-labelled framing sentences")
+            examples += taught
+        return examples
+
     def encoder_dir(self, dataset: Dataset, work: Path) -> Path | None:
         """The fine-tuned encoder for this data and config (cached), or None if frozen."""
         settings = self.config.finetune
@@ -130,15 +148,17 @@ class Trainer:
         digest = hashlib.sha256()
         digest.update(base.checksum.encode())
         digest.update(settings.model_dump_json().encode())
-        for example in finetune_examples(dataset):
+        examples = self.finetune_set(dataset)
+        for example in examples:
+            soft = "" if example.soft is None else f"\0{example.soft}"
             digest.update(f"{example.head}\0{example.text}\0{example.target}\0"
-                          f"{example.label}\n".encode())
+                          f"{example.label}{soft}\n".encode())
         cached = self.config.cache_dir / "finetuned" / digest.hexdigest()[:24]
         if (cached / "modules.json").is_file():
             self.log(f"fine-tuned encoder found in cache: {cached}")
             return cached
         staging = work / "finetuned"
-        finetune(self.config.encoder, finetune_examples(dataset), staging, settings, self.log)
+        finetune(self.config.encoder, examples, staging, settings, self.log)
         cached.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(staging, cached, dirs_exist_ok=True)
         return cached

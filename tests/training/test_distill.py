@@ -1,0 +1,104 @@
+"""Distillation: which unannotated sentences the teacher labels, and how its labels load."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from model.labels import FRAMING, LABELS
+from training.annotation_keys import sentence_key
+from training.annotations import split_of
+from training.distill import teacher_examples, unlabelled_pool
+from training.finetune import Example, _target
+from training.trainer import Trainer, TrainingConfig
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _article_in(split: str) -> str:
+    return next(f"a{i}" for i in range(1000) if split_of(f"a{i}") == split)
+
+
+def _datasets(root: Path) -> Path:
+    root.mkdir()
+    article = ("Headline of a made-up story\n\nThe council met on Monday night downtown. "
+               "Its chair said the vote was fair to all.")
+    _write(root / "polnear_train_articles.csv", [
+        {"article": _article_in("train"), "publisher": "p", "title": "t", "text": article},
+        {"article": _article_in("test"), "publisher": "p", "title": "t",
+         "text": article.replace("Monday", "Tuesday")},
+    ])
+    _write(root / "newsmtsc_train.csv", [
+        {"text": "Lawmakers  debated the bill for hours.", "target": "x", "polarity": "0"},
+        {"text": "Too short.", "target": "x", "polarity": "0"}])
+    _write(root / "babe.csv", [{"text": "A made-up opinion sentence here.", "label_bias": ""}])
+    return root
+
+
+def test_the_pool_takes_train_articles_only_and_skips_annotated_sentences(
+    tmp_path: Path,
+) -> None:
+    datasets = _datasets(tmp_path / "datasets")
+    annotated = {sentence_key("Its chair said the vote was fair to all.")}
+    pool = unlabelled_pool(datasets, annotated)
+    texts = sorted(u.text for u in pool)
+    # the test article's Tuesday sentence, the annotated sentence and the short one stay
+    # out; a headline is a sentence like the others, as in the annotation pool
+    assert texts == ["A made-up opinion sentence here.", "Headline of a made-up story",
+                     "Lawmakers debated the bill for hours.",
+                     "The council met on Monday night downtown."]
+    assert all(u.key == sentence_key(u.text) for u in pool)
+
+
+def test_teacher_labels_join_as_soft_examples_and_say_what_they_skip(tmp_path: Path) -> None:
+    datasets = _datasets(tmp_path / "datasets")
+    labels = _write(tmp_path / "teacher.csv", [
+        {"dataset": "babe", "key": sentence_key("A made-up opinion sentence here."),
+         "neutral_reporting": "0.1", "official_claim": "0.2", "advocacy": "0.7"},
+        {"dataset": "babe", "key": "f" * 64, "neutral_reporting": "1", "official_claim": "0",
+         "advocacy": "0"},
+        {"dataset": "allsides", "key": "e" * 64, "neutral_reporting": "1",
+         "official_claim": "0", "advocacy": "0"},
+    ])
+    messages: list[str] = []
+    examples = teacher_examples(datasets, labels, messages.append)
+    assert LABELS[FRAMING] == ("neutral_reporting", "official_claim", "advocacy")
+    assert examples == [Example("A made-up opinion sentence here.", FRAMING, "advocacy",
+                                soft=(0.1, 0.2, 0.7))]
+    assert messages == [f"teacher labels: {datasets / 'allsides.csv'} absent; skipped 1",
+                        "teacher labels: 1 keys of babe not found in its file; skipped"]
+    assert teacher_examples(datasets, tmp_path / "none.csv", messages.append) == []
+    assert messages[-1].endswith("none.csv not found; fine-tuning on human labels only")
+
+
+def test_a_head_learns_a_teachers_distribution_or_a_one_hot_label() -> None:
+    index = {label: i for i, label in enumerate(LABELS[FRAMING])}
+    soft = Example("x", FRAMING, "advocacy", soft=(0.1, 0.2, 0.7))
+    assert _target(soft, index) == [0.1, 0.2, 0.7]
+    assert _target(Example("x", FRAMING, "official_claim"), index) == [0.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_the_teacher_adds_to_fine_tuning_only(tmp_path: Path, small_csv: Path,
+                                              frozen: bool) -> None:
+    datasets = _datasets(tmp_path / "datasets")
+    labels = _write(tmp_path / "teacher.csv", [
+        {"dataset": "babe", "key": sentence_key("A made-up opinion sentence here."),
+         "neutral_reporting": "0.1", "official_claim": "0.2", "advocacy": "0.7"}])
+    config = TrainingConfig(data=[small_csv], out=tmp_path / "m", teacher=labels,
+                            datasets_dir=datasets, **({"finetune": None} if frozen else {}))
+    trainer = Trainer(config, log=lambda _: None)
+    dataset = trainer.dataset()
+    examples = trainer.finetune_set(dataset)
+    assert sum(e.soft is not None for e in examples) == (0 if frozen else 1)
+    assert len(dataset.for_head(FRAMING)) == sum(
+        e.head == FRAMING and e.soft is None for e in examples)
+    assert config.recorded()["teacher"]["file"] == "teacher.csv"
