@@ -44,6 +44,8 @@ from archive.sources import read_rows
 POLL_S = 0.5
 ACTOR_START_TIMEOUT_S = 900
 MAX_BLOCKS = 20_000
+BATCHES_PER_BLOCK = 4  # each block a worker takes holds this many labelling calls
+BLOCKS_PER_WORKER = 4  # but small inputs still make this many blocks per worker
 
 
 class ArticleFiles(FileBasedDatasource):
@@ -173,12 +175,13 @@ def execute(job: Job, monitor: Any) -> dict[str, int]:
     skip = ray.put(job.plan.skip)
     pool = job.pool
     dataset = (
-        # One read task per file, its output cut into blocks of about a batch: a block goes
+        # One read task per file, its output cut into blocks of a few batches: a block goes
         # to one worker, so a large file must not stay one block. (Ray Data's streaming
         # repartition would do it too, but its tasks ask for a whole CPU, which the pool
         # leaves to no node.)
         ray.data.read_datasource(ArticleFiles(job.plan.files), num_cpus=IO_CPUS,
-                                 override_num_blocks=_blocks(job.plan, job.batch_size))
+                                 override_num_blocks=_blocks(job.plan, job.batch_size,
+                                                             pool.workers))
         .map_batches(keep_planned, fn_args=(skip,), batch_format="pyarrow", num_cpus=IO_CPUS)
         .map_batches(
             Labeller,
@@ -196,10 +199,14 @@ def execute(job: Job, monitor: Any) -> dict[str, int]:
     return sink.written
 
 
-def _blocks(plan: Plan, batch_size: int) -> int:
-    """Blocks to read into: one per batch of the rows the files hold."""
+def _blocks(plan: Plan, batch_size: int, workers: int) -> int:
+    """Blocks to read into: a few batches each, as each block costs a task round trip
+    (on 2 cores, batches of 32: 56 articles/s with blocks of four batches, 54 with blocks
+    of one), yet enough blocks that every worker gets several."""
     rows = plan.to_label + plan.already_written + len(plan.rejects)
-    return min(max(1, math.ceil(rows / batch_size)), MAX_BLOCKS)
+    by_size = math.ceil(rows / (batch_size * BATCHES_PER_BLOCK))
+    by_workers = min(math.ceil(rows / batch_size), workers * BLOCKS_PER_WORKER)
+    return min(max(1, by_size, by_workers), MAX_BLOCKS)
 
 
 # Ray Data's executor cannot run in a Ray Client process; for ``ray://`` it runs here.

@@ -55,14 +55,26 @@ def cpu_threads() -> int:
     """Intra-op threads: ``PRESSLENS_THREADS``, else the CPUs this process may use."""
     from model.settings import core_settings
 
-    if core_settings().threads:
-        return core_settings().threads
+    return core_settings().threads or usable_cpus()
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use: its affinity, capped by a cgroup quota."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
     quota = _cgroup_cpu_quota()
     return max(1, min(cpus, quota) if quota else cpus)
+
+
+def pin_threads(threads: int) -> bool:
+    """Whether OpenVINO may pin its threads to cores: only when they use every CPU here.
+
+    A process pins without knowing of the others: two pinned single-threaded workers side
+    by side (Ray's pool on 2 cores) labelled 37 articles/s with about one core idle, 53
+    unpinned (``bench/score.py``)."""
+    return threads >= usable_cpus()
 
 
 def cpu_has_bf16() -> bool:
@@ -255,7 +267,8 @@ class OpenVinoEncoder(_ExportedEncoder):
         compiled = core.compile_model(
             str(self.model_file),
             "CPU",
-            {"INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY"},
+            {"INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY",
+             "ENABLE_CPU_PINNING": pin_threads(self.threads)},
         )
         self._inputs = [i.get_any_name() for i in compiled.inputs]
         self._check_outputs([o.get_any_name() for o in compiled.outputs])

@@ -122,3 +122,16 @@ def test_a_ray_client_connection_is_tried_again(monkeypatch: pytest.MonkeyPatch,
         with pytest.raises(ConnectionError, match=r"server failed\. \(tried 3 times\)"):
             ray_cluster.connect("ray://head:10001")
     assert calls == ["ray://head:10001"] * min(failures + 1, 3)
+
+
+@pytest.mark.parametrize(("rows", "batch", "workers", "blocks"), [
+    (5000, 32, 2, 40),  # a large archive: blocks of four batches
+    (48, 8, 2, 6),  # a small one: a block per batch, up to four blocks per worker
+    (3, 32, 2, 1),
+])
+def test_blocks_hold_a_few_batches_yet_every_worker_gets_several(rows: int, batch: int,
+                                                                 workers: int, blocks: int):
+    from archive.plan import Plan
+    from archive.ray_engine import _blocks
+
+    assert _blocks(Plan(files=[], to_label=rows), batch, workers) == blocks

@@ -175,6 +175,16 @@ def test_threads_follow_the_environment_then_the_cpus(monkeypatch) -> None:
     assert 1 <= cpu_threads() <= len(os.sched_getaffinity(0))
 
 
+def test_openvino_pins_threads_only_when_they_take_every_cpu(monkeypatch) -> None:
+    """Two pinned single-threaded Ray workers shared one core; a process that uses every
+    CPU may still pin."""
+    from model import onnx_encoder
+
+    monkeypatch.setattr(onnx_encoder, "usable_cpus", lambda: 2)
+    assert onnx_encoder.pin_threads(2) is True
+    assert onnx_encoder.pin_threads(1) is False
+
+
 def test_missing_backend_file_is_a_clear_error(export_dir, tmp_path) -> None:
     partial = tmp_path / "onnx"
     shutil.copytree(export_dir, partial)
