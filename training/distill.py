@@ -6,7 +6,8 @@ bar. So mpnet teaches instead of serving:
 
 1. it is fine-tuned on every human-labelled framing row the default model trains on (the
    corpus and the real-news train split);
-2. a logistic head on its features is chosen and calibrated on the real-news *dev* split;
+2. a logistic head on its features (fitted on a sample of those rows) is chosen and
+   calibrated on the real-news *dev* split;
 3. it labels, with probabilities, the real train-split sentences nobody annotated: the rest
    of the PolNeAR train articles, NewsMTSC train and BABE.
 
@@ -40,6 +41,7 @@ from training.finetune import Example, FinetuneConfig, finetune
 TEACHER_LABELS = Path(__file__).resolve().parent / "annotations" / "teacher_framing.csv"
 STANDALONE = ("newsmtsc_train", "babe")
 MIN_WORDS = 4
+HEAD_EXAMPLES = 4000  # the teacher's head: a seeded sample of its training rows is plenty
 Log = Callable[[str], None]
 
 
@@ -126,10 +128,11 @@ def teach(
         finetune(teacher, framing, tuned, FinetuneConfig(epochs=1.0), log)
     encoder = TorchEncoder(str(tuned))
     dev = [(s.text, s.framing) for s in of_split(trainer.real, "dev") if s.framing]
-    log(f"teacher head: {len(framing)} train and {len(dev)} dev sentences")
-    X = head_features(encoder, [Unit(e.text) for e in framing], FRAMING)
+    sample = random.Random(0).sample(framing, min(len(framing), HEAD_EXAMPLES))
+    log(f"teacher head: {len(sample)} train and {len(dev)} dev sentences")
+    X = head_features(encoder, [Unit(e.text) for e in sample], FRAMING)
     X_dev = head_features(encoder, [Unit(t) for t, _ in dev], FRAMING)
-    head, metrics = fit_on_dev(X, np.array([e.label for e in framing]), X_dev,
+    head, metrics = fit_on_dev(X, np.array([e.label for e in sample]), X_dev,
                                np.array([y for _, y in dev]),
                                HeadConfig(c_grid=(0.0003, 0.001, 0.003, 0.01, 0.03)))
     annotated = {s.key for s in trainer.real}
@@ -141,7 +144,8 @@ def teach(
     order = [list(head.classes_).index(label) for label in LABELS[FRAMING]]
     _write(out, pool, proba[:, order])
     counts = np.bincount(proba[:, order].argmax(1), minlength=3)
-    summary = {"teacher": teacher, "train_sentences": len(framing), "dev_sentences": len(dev),
+    summary = {"teacher": teacher, "train_sentences": len(framing),
+               "head_sentences": len(sample), "dev_sentences": len(dev),
                "teacher_head": metrics, "labelled": len(pool),
                "argmax_counts": dict(zip(LABELS[FRAMING], counts.tolist(), strict=True))}
     out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
