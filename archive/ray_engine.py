@@ -44,7 +44,7 @@ from archive.sources import read_rows
 POLL_S = 0.5
 ACTOR_START_TIMEOUT_S = 900
 MAX_BLOCKS = 20_000
-BATCHES_PER_BLOCK = 4  # each block a worker takes holds this many labelling calls
+MIN_BLOCK_ROWS = 128  # a block a worker takes holds at least this many articles
 BLOCKS_PER_WORKER = 4  # but small inputs still make this many blocks per worker
 
 
@@ -175,7 +175,7 @@ def execute(job: Job, monitor: Any) -> dict[str, int]:
     skip = ray.put(job.plan.skip)
     pool = job.pool
     dataset = (
-        # One read task per file, its output cut into blocks of a few batches: a block goes
+        # One read task per file, its output cut into blocks of a batch or more: a block goes
         # to one worker, so a large file must not stay one block. (Ray Data's streaming
         # repartition would do it too, but its tasks ask for a whole CPU, which the pool
         # leaves to no node.)
@@ -200,11 +200,11 @@ def execute(job: Job, monitor: Any) -> dict[str, int]:
 
 
 def _blocks(plan: Plan, batch_size: int, workers: int) -> int:
-    """Blocks to read into: a few batches each, as each block costs a task round trip
-    (on 2 cores, batches of 32: 56 articles/s with blocks of four batches, 54 with blocks
-    of one), yet enough blocks that every worker gets several."""
+    """Blocks to read into: a batch each, and at least MIN_BLOCK_ROWS articles, as each
+    block costs a task round trip (on 2 cores, batches of 32: 56 articles/s in blocks of
+    128, 54 in blocks of 32); yet enough blocks that every worker gets several."""
     rows = plan.to_label + plan.already_written + len(plan.rejects)
-    by_size = math.ceil(rows / (batch_size * BATCHES_PER_BLOCK))
+    by_size = math.ceil(rows / max(batch_size, MIN_BLOCK_ROWS))
     by_workers = min(math.ceil(rows / batch_size), workers * BLOCKS_PER_WORKER)
     return min(max(1, by_size, by_workers), MAX_BLOCKS)
 

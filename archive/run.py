@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from model.card import ModelCard
 
 Engine = Literal["ray", "local"]
-DEFAULT_BATCH = 32
+DEFAULT_BATCH = 128  # on 2 cores, local: 64 articles/s in calls of 128, 56 in calls of 32
 DEFAULT_PART_ROWS = 1000
 
 

@@ -2,7 +2,7 @@
 ``classify_many``, on this machine.
 
 Usage:
-    python bench/score.py [--articles 5000] [--work DIR] [--rounds 1] [--batch-size 32]
+    python bench/score.py [--articles 5000] [--work DIR] [--rounds 1] [--batch-size 128]
                           [--configs local,ray-1,ray-2] [--json FILE]
 
 The archive: ``--articles`` short articles (3 to 5 consecutive sentences of one story of
@@ -12,8 +12,9 @@ spread over 8 JSON Lines files and 2 CSV files.
 Every measurement is a fresh process, timed by this parent from start to exit:
 
 - ``classify``: the model loaded in one process (default, torch-free backend, all CPUs),
-  then ``classify_many`` over every article, 32 per call; its rate counts the labelling
-  only (the load is excluded): the ceiling any bulk path on one process can reach;
+  then ``classify_many`` over every article, ``--batch-size`` per call (the CLI's
+  default, 128); its rate counts the labelling only (the load is excluded): the ceiling
+  any bulk path on one process can reach;
 - ``local``: ``presslens score --engine local``;
 - ``ray-N``: ``presslens score`` on Ray started here with ``--workers N`` (Ray sizes each
   worker's threads from the CPUs it reports: 1 worker × 2 threads, 2 workers × 1 thread
@@ -206,11 +207,15 @@ def run_config(name: str, archive: Path, work: Path, batch_size: int) -> dict[st
 
 
 def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from archive.run import DEFAULT_BATCH
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
+                        help="articles per call, for every config (the CLI's default)")
     parser.add_argument("--configs", default="local,ray-1,ray-2")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()

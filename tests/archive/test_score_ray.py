@@ -128,7 +128,8 @@ def test_a_ray_client_connection_is_tried_again(monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.mark.parametrize(("rows", "batch", "workers", "blocks"), [
-    (5000, 32, 2, 40),  # a large archive: blocks of four batches
+    (5000, 32, 2, 40),  # a large archive: blocks of at least 128 articles
+    (5000, 128, 2, 40),
     (48, 8, 2, 6),  # a small one: a block per batch, up to four blocks per worker
     (3, 32, 2, 1),
 ])
