@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,34 +75,50 @@ def dataset_texts(datasets: Path, name: str) -> dict[str, str]:
     return texts
 
 
-def load_real(
-    datasets: Path, annotations: Path = ANNOTATIONS, log: Callable[[str], None] = print
-) -> list[RealSentence]:
-    """Annotated sentences with their text; skips (and says so) what cannot be joined."""
-    if not annotations.is_file():
-        log(f"real-news annotations: {annotations} not found; skipped")
+def read_keyed(
+    path: Path, what: str, log: Callable[[str], None], when_absent: str = "skipped"
+) -> list[dict[str, str]]:
+    """The rows of a keyed labels file; none (and says so) when there is no such file."""
+    if not path.is_file():
+        log(f"{what}: {path} not found; {when_absent}")
         return []
-    with annotations.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    out: list[RealSentence] = []
-    missing: Counter[str] = Counter()
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def join_keyed(
+    rows: list[dict[str, str]], datasets: Path, what: str, log: Callable[[str], None]
+) -> Iterator[tuple[dict[str, str], str]]:
+    """Each row keyed by ``dataset`` and ``key`` with its sentence's text from
+    ``../shared/datasets``, dataset by dataset; says what it skips and why."""
     for name in sorted({r["dataset"] for r in rows}):
         path = datasets / f"{name}.csv"
         mine = [r for r in rows if r["dataset"] == name]
         if not path.is_file():
-            log(f"real-news annotations: {path} absent; skipped {len(mine)} labelled sentences")
+            log(f"{what}: {path} absent; skipped {len(mine)} labelled sentences")
             continue
         texts = dataset_texts(datasets, name)
+        missing = 0
         for row in mine:
             text = texts.get(row["key"])
             if text is None:
-                missing[name] += 1
+                missing += 1
                 continue
-            group = row["article"] or f"{name}:{row['key'][:16]}"
-            out.append(RealSentence(name, row["key"], text, row["framing"], row["stance"],
-                                    group, row["publisher"], split_of(group)))
-    for name, count in missing.items():
-        log(f"real-news annotations: {count} keys of {name} not found in its file; skipped")
+            yield row, text
+        if missing:
+            log(f"{what}: {missing} keys of {name} not found in its file; skipped")
+
+
+def load_real(
+    datasets: Path, annotations: Path = ANNOTATIONS, log: Callable[[str], None] = print
+) -> list[RealSentence]:
+    """Annotated sentences with their text; skips (and says so) what cannot be joined."""
+    what = "real-news annotations"
+    out: list[RealSentence] = []
+    for row, text in join_keyed(read_keyed(annotations, what, log), datasets, what, log):
+        group = row["article"] or f"{row['dataset']}:{row['key'][:16]}"
+        out.append(RealSentence(row["dataset"], row["key"], text, row["framing"],
+                                row["stance"], group, row["publisher"], split_of(group)))
     return out
 
 

@@ -35,7 +35,14 @@ import numpy as np
 from model.labels import FRAMING, LABELS
 from model.segment import split
 from training.annotation_keys import sentence_key
-from training.annotations import ARTICLES, dataset_texts, of_split, split_of
+from training.annotations import (
+    ARTICLES,
+    dataset_texts,
+    join_keyed,
+    of_split,
+    read_keyed,
+    split_of,
+)
 from training.finetune import Example, FinetuneConfig, finetune
 
 TEACHER_LABELS = Path(__file__).resolve().parent / "annotations" / "teacher_framing.csv"
@@ -83,29 +90,13 @@ def teacher_examples(
     datasets: Path, labels: Path = TEACHER_LABELS, log: Log = _stderr
 ) -> list[Example]:
     """The teacher's soft framing labels joined with their text; skips what it cannot join."""
-    if not labels.is_file():
-        log(f"teacher labels: {labels} not found; fine-tuning on human labels only")
-        return []
-    with labels.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    what = "teacher labels"
+    rows = read_keyed(labels, what, log, "fine-tuning on human labels only")
     examples: list[Example] = []
-    for name in sorted({r["dataset"] for r in rows}):
-        mine = [r for r in rows if r["dataset"] == name]
-        if not (datasets / f"{name}.csv").is_file():
-            log(f"teacher labels: {datasets / f'{name}.csv'} absent; skipped {len(mine)}")
-            continue
-        texts = dataset_texts(datasets, name)
-        missing = 0
-        for row in mine:
-            text = texts.get(row["key"])
-            if text is None:
-                missing += 1
-                continue
-            soft = tuple(float(row[label]) for label in LABELS[FRAMING])
-            label = LABELS[FRAMING][int(np.argmax(soft))]
-            examples.append(Example(text, FRAMING, label, soft=soft))
-        if missing:
-            log(f"teacher labels: {missing} keys of {name} not found in its file; skipped")
+    for row, text in join_keyed(rows, datasets, what, log):
+        soft = tuple(float(row[label]) for label in LABELS[FRAMING])
+        label = LABELS[FRAMING][int(np.argmax(soft))]
+        examples.append(Example(text, FRAMING, label, soft=soft))
     return examples
 
 
@@ -144,7 +135,7 @@ def teach(
     order = [list(head.classes_).index(label) for label in LABELS[FRAMING]]
     _write(out, pool, proba[:, order])
     counts = np.bincount(proba[:, order].argmax(1), minlength=3)
-    summary = {"teacher": teacher, "train_sentences": len(framing),
+    summary = {"teacher": Path(teacher).name, "train_sentences": len(framing),
                "head_sentences": len(sample), "dev_sentences": len(dev),
                "teacher_head": metrics, "labelled": len(pool),
                "argmax_counts": dict(zip(LABELS[FRAMING], counts.tolist(), strict=True))}

@@ -73,7 +73,8 @@ def test_teacher_labels_join_as_soft_examples_and_say_what_they_skip(tmp_path: P
     assert LABELS[FRAMING] == ("neutral_reporting", "official_claim", "advocacy")
     assert examples == [Example("A made-up opinion sentence here.", FRAMING, "advocacy",
                                 soft=(0.1, 0.2, 0.7))]
-    assert messages == [f"teacher labels: {datasets / 'allsides.csv'} absent; skipped 1",
+    assert messages == [f"teacher labels: {datasets / 'allsides.csv'} absent; skipped 1 labelled "
+                        "sentences",
                         "teacher labels: 1 keys of babe not found in its file; skipped"]
     assert teacher_examples(datasets, tmp_path / "none.csv", messages.append) == []
     assert messages[-1].endswith("none.csv not found; fine-tuning on human labels only")
