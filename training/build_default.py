@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from training.distill import TEACHER_LABELS
 from training.fit import HeadConfig
 from training.proxies import datasets_dir
 from training.trainer import Trainer, TrainingConfig
@@ -43,8 +44,17 @@ def config(out: Path = OUT, **overrides: object) -> TrainingConfig:
     return TrainingConfig(**(settings | overrides))
 
 
-def main(out: Path = OUT) -> int:
-    Trainer(config(out)).run()
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--teacher", type=Path, default=None,
+                        help="also fine-tune on a teacher's soft framing labels "
+                        f"(training.distill; the measured one: {TEACHER_LABELS.name})")
+    args = parser.parse_args(argv)
+    Trainer(config(args.out, teacher=args.teacher)).run()
     return 0
 
 

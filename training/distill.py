@@ -11,12 +11,14 @@ bar. So mpnet teaches instead of serving:
 3. it labels, with probabilities, the real train-split sentences nobody annotated: the rest
    of the PolNeAR train articles, NewsMTSC train and BABE.
 
-MiniLM then fine-tunes on the human labels plus these soft labels (``Example.soft``), and
-its heads are fitted on human labels only. The file written keeps dataset, key and the
-three probabilities, never the text; ``teacher_examples`` joins them with
-``../shared/datasets`` and says what it skipped when they are absent.
+MiniLM then fine-tunes on the human labels plus these soft labels (``Example.soft``;
+``python -m training.build_default --teacher FILE``), and its heads are fitted on human
+labels only. Measured, not shipped: see docs/model.md, "Distilling mpnet into MiniLM". The
+file written keeps dataset, key and the three probabilities, never the text;
+``teacher_examples`` joins them with ``../shared/datasets`` and says what it skipped when
+they are absent.
 
-``python -m training.distill --teacher DIR [--tuned DIR] [--out FILE]``
+``python -m training.distill --teacher DIR [--tuned DIR] [--out FILE] [--limit N]``
 """
 
 from __future__ import annotations

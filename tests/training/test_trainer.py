@@ -20,6 +20,7 @@ from model.predict import DEFAULT_MODEL_DIR, Presslens
 from presslens.cli import app
 from training import build_default
 from training.annotations import ANNOTATIONS
+from training.distill import TEACHER_LABELS
 from training.finetune import FinetuneConfig
 from training.proxies import available
 from training.trainer import ENCODER_DIR, Trainer
@@ -28,8 +29,8 @@ needs_datasets = pytest.mark.skipif(
     not available(), reason="needs ../shared/datasets (PRESSLENS_DATASETS) for real-news text")
 
 
-def _annotation_subset(path: Path, per_dataset: int = 30) -> Path:
-    with ANNOTATIONS.open(encoding="utf-8", newline="") as handle:
+def _annotation_subset(path: Path, per_dataset: int = 30, source: Path = ANNOTATIONS) -> Path:
+    with source.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         rows = list(reader)
     picked = [r for name in sorted({r["dataset"] for r in rows})
@@ -47,6 +48,7 @@ def test_a_small_rebuild_runs_every_stage(tmp_path: Path, small_csv: Path) -> No
     config = build_default.config(
         tmp_path / "model", data=[small_csv], eval=[small_csv], proxies=False,
         annotations=_annotation_subset(tmp_path / "real.csv"),
+        teacher=_annotation_subset(tmp_path / "teacher.csv", 10, TEACHER_LABELS),
         finetune=FinetuneConfig(max_steps=2, batch_size=8), cache_dir=tmp_path / "cache",
     )
     messages: list[str] = []
@@ -59,6 +61,8 @@ def test_a_small_rebuild_runs_every_stage(tmp_path: Path, small_csv: Path) -> No
     assert any(f.path == "training/annotations/real.csv" for f in card.training_files)
     assert "real_news_test" in card.metrics and "heldout" in card.metrics
     assert any(m.startswith("fine-tuning default") for m in messages)
+    assert "teacher: 30 soft-labelled framing sentences" in messages
+    assert card.training["teacher"]["file"] == "teacher.csv"
     exported, reference = Presslens.load(out), Presslens.load(out, "torch")
     assert exported.encoder.backend != "torch"
     text = "The minister said the plan would work. Voters must reject it."
