@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,38 +15,33 @@ from training.finetune import Example, _target
 from training.trainer import Trainer, TrainingConfig
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def _article_in(split: str) -> str:
     return next(f"a{i}" for i in range(1000) if split_of(f"a{i}") == split)
 
 
-def _datasets(root: Path) -> Path:
+def _datasets(write_csv: Callable[..., Path], root: Path) -> Path:
+    """Three made-up shared datasets in ``root`` (a folder under tmp_path)."""
     root.mkdir()
+    name = root.name
     article = ("Headline of a made-up story\n\nThe council met on Monday night downtown. "
                "Its chair said the vote was fair to all.")
-    _write(root / "polnear_train_articles.csv", [
+    write_csv([
         {"article": _article_in("train"), "publisher": "p", "title": "t", "text": article},
         {"article": _article_in("test"), "publisher": "p", "title": "t",
          "text": article.replace("Monday", "Tuesday")},
-    ])
-    _write(root / "newsmtsc_train.csv", [
+    ], f"{name}/polnear_train_articles.csv")
+    write_csv([
         {"text": "Lawmakers  debated the bill for hours.", "target": "x", "polarity": "0"},
-        {"text": "Too short.", "target": "x", "polarity": "0"}])
-    _write(root / "babe.csv", [{"text": "A made-up opinion sentence here.", "label_bias": ""}])
+        {"text": "Too short.", "target": "x", "polarity": "0"}], f"{name}/newsmtsc_train.csv")
+    write_csv([{"text": "A made-up opinion sentence here.", "label_bias": ""}],
+              f"{name}/babe.csv")
     return root
 
 
 def test_the_pool_takes_train_articles_only_and_skips_annotated_sentences(
-    tmp_path: Path,
+    tmp_path: Path, write_csv: Callable[..., Path],
 ) -> None:
-    datasets = _datasets(tmp_path / "datasets")
+    datasets = _datasets(write_csv, tmp_path / "datasets")
     annotated = {sentence_key("Its chair said the vote was fair to all.")}
     pool = unlabelled_pool(datasets, annotated)
     texts = sorted(u.text for u in pool)
@@ -58,16 +53,18 @@ def test_the_pool_takes_train_articles_only_and_skips_annotated_sentences(
     assert all(u.key == sentence_key(u.text) for u in pool)
 
 
-def test_teacher_labels_join_as_soft_examples_and_say_what_they_skip(tmp_path: Path) -> None:
-    datasets = _datasets(tmp_path / "datasets")
-    labels = _write(tmp_path / "teacher.csv", [
+def test_teacher_labels_join_as_soft_examples_and_say_what_they_skip(
+    tmp_path: Path, write_csv: Callable[..., Path],
+) -> None:
+    datasets = _datasets(write_csv, tmp_path / "datasets")
+    labels = write_csv([
         {"dataset": "babe", "key": sentence_key("A made-up opinion sentence here."),
          "neutral_reporting": "0.1", "official_claim": "0.2", "advocacy": "0.7"},
         {"dataset": "babe", "key": "f" * 64, "neutral_reporting": "1", "official_claim": "0",
          "advocacy": "0"},
         {"dataset": "allsides", "key": "e" * 64, "neutral_reporting": "1",
          "official_claim": "0", "advocacy": "0"},
-    ])
+    ], "teacher.csv")
     messages: list[str] = []
     examples = teacher_examples(datasets, labels, messages.append)
     assert LABELS[FRAMING] == ("neutral_reporting", "official_claim", "advocacy")
@@ -89,11 +86,13 @@ def test_a_head_learns_a_teachers_distribution_or_a_one_hot_label() -> None:
 
 @pytest.mark.parametrize("frozen", [False, True])
 def test_the_teacher_adds_to_fine_tuning_only(tmp_path: Path, small_csv: Path,
+                                              write_csv: Callable[..., Path],
                                               frozen: bool) -> None:
-    datasets = _datasets(tmp_path / "datasets")
-    labels = _write(tmp_path / "teacher.csv", [
+    datasets = _datasets(write_csv, tmp_path / "datasets")
+    labels = write_csv([
         {"dataset": "babe", "key": sentence_key("A made-up opinion sentence here."),
-         "neutral_reporting": "0.1", "official_claim": "0.2", "advocacy": "0.7"}])
+         "neutral_reporting": "0.1", "official_claim": "0.2", "advocacy": "0.7"}],
+        "teacher.csv")
     config = TrainingConfig(data=[small_csv], out=tmp_path / "m", teacher=labels,
                             datasets_dir=datasets, **({"finetune": None} if frozen else {}))
     trainer = Trainer(config, log=lambda _: None)
