@@ -7,9 +7,9 @@
 ``Labeller.__init__`` loads the model once per worker, on the torch-free encoder, with as
 many threads as the worker's share of CPUs (``resources.size_pool``). Without an address,
 Ray starts here with a small object store and stops when the run ends; with one
-(``ray://host:10001``, ``host:6379`` or ``auto``; ``archive.ray_cluster.connect``) the
-same pipeline runs on that cluster,
-where INPUT, --out and the model directory must be paths every node sees. Ray Data's
+(``ray://host:10001``, ``host:6379`` or ``auto``) the same pipeline runs on that cluster
+(``archive.ray_cluster.connect`` joins it), where INPUT, --out and the model directory must
+be paths every node sees. Ray Data's
 executor cannot run in a Ray Client process, so for ``ray://`` it runs in a task on the
 cluster (``execute_on_cluster``) while this process draws the progress.
 """
