@@ -54,9 +54,10 @@ def test_ray_and_local_give_the_same_labels(make_archive, tmp_path: Path, local_
 
 def test_ctrl_c_stops_ray_and_a_rerun_resumes(make_archive, tmp_path: Path, read_tables,
                                               processes):
-    # enough articles that the run is still going when its first part is written, even
-    # when a loaded machine is slow to deliver the signal
-    articles = 120
+    # enough articles that the run is still labelling when its first part appears: with
+    # 120, the parts came 2 s before the end, and once the signal landed after the run
+    # had finished; with 480, the first part comes about 10 s before the last
+    articles = 480
     archive, out = make_archive(articles), tmp_path / "out"
     command = [str(PRESSLENS), "score", str(archive), "--out", str(out), "--batch-size", "2",
                "--part-rows", "4"]
