@@ -61,8 +61,11 @@ def test_ctrl_c_stops_ray_and_a_rerun_resumes(make_archive, tmp_path: Path, read
     archive, out = make_archive(articles), tmp_path / "out"
     command = [str(PRESSLENS), "score", str(archive), "--out", str(out), "--batch-size", "2",
                "--part-rows", "4"]
+    # SIGINT back to its default in the child, as in a terminal: a shell that runs the
+    # suite as a background job (`.ci/run &`) leaves it ignored, and the child inherits that
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                                env=os.environ | {"HF_HUB_OFFLINE": "1"})
     ray_processes: set[int] = set()
     try:
