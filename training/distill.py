@@ -79,8 +79,8 @@ def unlabelled_pool(datasets: Path, annotated: set[str]) -> list[Unlabelled]:
             for segment in split(row["text"]):
                 if segment.boilerplate or len(segment.text.split()) < MIN_WORDS:
                     continue
-                pool.setdefault(sentence_key(segment.text),
-                                Unlabelled(ARTICLES, sentence_key(segment.text), segment.text))
+                key = sentence_key(segment.text)
+                pool.setdefault(key, Unlabelled(ARTICLES, key, segment.text))
     for name in STANDALONE:
         for key, text in dataset_texts(datasets, name).items():
             if len(text.split()) >= MIN_WORDS:
